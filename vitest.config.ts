@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // The kernel suite creates network namespaces; keep its files out of parallel workers' way.
+    fileParallelism: true,
+    reporters: ['default'],
+  },
+});
