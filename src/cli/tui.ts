@@ -1,0 +1,7 @@
+import { CliError } from './errors.js';
+import type { CliIO } from './io.js';
+
+/** `iptscope tui` (placeholder until its issue lands). */
+export async function run(_args: string[], _io: CliIO): Promise<number> {
+  throw new CliError('tui: not built yet');
+}
