@@ -23,4 +23,10 @@ export interface LoadedSource {
   capturedAt?: string;
   /** Warnings about the source itself (e.g. both nft and legacy tables hold rules). */
   notes: string[];
+  /**
+   * Directory sources: the directory and its dumps/bundles (sorted by name). The loaded entry is
+   * `path`; switch with `loadDirectoryEntry(source, entryPath)` from src/sources/index.ts.
+   */
+  directory?: string;
+  entries?: { path: string; name: string }[];
 }
