@@ -69,6 +69,12 @@ export interface InterfaceSpec {
   mac?: string;
   /** For a bridge: its ports (interface names). */
   ports?: string[];
+  /**
+   * For a bridge: its ports are in hairpin mode (`bridge link set dev PORT hairpin on`), so a frame
+   * may leave through the port it came in on — needed for a pod reaching itself via a clusterIP.
+   * The engine ignores it; the kernel harness sets it on every port of the bridge.
+   */
+  hairpin?: boolean;
 }
 
 /** A route (like `ip route`): destination prefix or `default`, out device, gateway, preferred source. */
@@ -110,6 +116,11 @@ export interface SysctlSpec {
   routeLocalnet?: boolean;
   /** net.ipv4.conf.all.rp_filter (0, 1, 2) */
   rpFilter?: number;
+  /**
+   * net.ipv4.conf.{all,default,<bridge>}.send_redirects. The kernel harness sets it; a hairpin (in = out
+   * = the bridge) needs it off on a real node. Informational for the engine.
+   */
+  sendRedirects?: boolean;
 }
 
 /** An ipset for `-m set` (contents optional: without a set, its matches are unknown). */
