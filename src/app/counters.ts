@@ -1,0 +1,139 @@
+/**
+ * Simulated counters and live rates.
+ *
+ * Simulated: like the kernel, every rule a traced packet matches and every policy that decides
+ * counts the packet (xt_counters are bumped in ipt_do_table only on a full match, and the policy
+ * counter when the chain falls through). The counters of the trace being looked at follow the
+ * branch the user picked; earlier traces are "committed" and accumulate.
+ *
+ * Rates: successive live samples of the real counters give packets/s and bytes/s per rule and per
+ * chain, with a short history per rule for sparklines.
+ */
+import type { Counters } from '../core/model.js';
+import type { Outcome, PacketSpec } from '../core/netfilter/types.js';
+import type { AppState, RateState } from './state.js';
+import { chainKey, ruleKey } from './state.js';
+
+/** Default IP total length when the packet does not say (the engine's default too). */
+const DEFAULT_LENGTH = 60;
+
+/** The counter increments one packet makes along an outcome. */
+export function outcomeCounts(outcome: Outcome, packet: PacketSpec): Map<string, Counters> {
+  const bytes = packet.length ?? DEFAULT_LENGTH;
+  const out = new Map<string, Counters>();
+  const bump = (key: string) => {
+    const c = out.get(key);
+    if (c) {
+      c.packets += 1;
+      c.bytes += bytes;
+    } else out.set(key, { packets: 1, bytes });
+  };
+  for (const s of outcome.steps) {
+    if (s.table === null || s.chain === null) continue;
+    if (s.kind === 'rule' && s.matched === true && s.rule !== null) bump(ruleKey(s.table, s.chain, s.rule));
+    else if (s.kind === 'policy') bump(ruleKey(s.table, s.chain, 'policy'));
+  }
+  return out;
+}
+
+/** Add `b` into a copy of `a`. */
+export function addCounts(a: Map<string, Counters>, b: Map<string, Counters>): Map<string, Counters> {
+  const out = new Map<string, Counters>();
+  for (const [k, v] of a) out.set(k, { ...v });
+  for (const [k, v] of b) {
+    const c = out.get(k);
+    if (c) {
+      c.packets += v.packets;
+      c.bytes += v.bytes;
+    } else out.set(k, { ...v });
+  }
+  return out;
+}
+
+/** The simulated counter of one key: committed traces plus the trace being looked at. */
+export function simCounter(state: AppState, key: string): Counters | undefined {
+  const committed = state.simCommitted.get(key);
+  const t = state.trace;
+  const live = t && t.counted ? liveCounts(t.result.outcomes[t.outcome], t.result.packet).get(key) : undefined;
+  if (!committed) return live;
+  if (!live) return committed;
+  return { packets: committed.packets + live.packets, bytes: committed.bytes + live.bytes };
+}
+
+const liveCache = new WeakMap<Outcome, Map<string, Counters>>();
+function liveCounts(outcome: Outcome | undefined, packet: PacketSpec): Map<string, Counters> {
+  if (!outcome) return new Map();
+  let m = liveCache.get(outcome);
+  if (!m) liveCache.set(outcome, (m = outcomeCounts(outcome, packet)));
+  return m;
+}
+
+/** The counts of the current trace (to commit before the next trace replaces it). */
+export function currentTraceCounts(state: AppState): Map<string, Counters> {
+  const t = state.trace;
+  return t && t.counted ? liveCounts(t.result.outcomes[t.outcome], t.result.packet) : new Map();
+}
+
+/** Total simulated packets of a chain's rules and policy (for the Chains pane). */
+export function simChainPackets(state: AppState, table: string, chain: string): number {
+  const prefix = `${table}:${chain}:`;
+  let n = 0;
+  const add = (m: Map<string, Counters>) => {
+    for (const [k, v] of m) if (k.startsWith(prefix)) n += v.packets;
+  };
+  add(state.simCommitted);
+  add(currentTraceCounts(state));
+  return n;
+}
+
+/** How many samples of history a sparkline keeps. */
+export const HISTORY = 30;
+
+/** Packets/s and bytes/s. */
+export interface Rate {
+  pps: number;
+  bps: number;
+}
+
+/**
+ * Fold a live sample (rates per rule key `table:chain:N` and per chain key `table:chain`, as the
+ * SOURCES poller computes them) into the rate state, appending each rule's packets/s to its
+ * history for sparklines. Rules absent from the sample lose their history (they are gone).
+ */
+export function nextRates(prev: RateState | null, at: number, rules: Map<string, Rate>, chains: Map<string, Rate>): RateState {
+  const rates = new Map<string, Rate>();
+  const history = new Map<string, number[]>();
+  for (const [key, r] of rules) {
+    rates.set(key, r);
+    const h = (prev?.history.get(key) ?? []).concat(r.pps);
+    history.set(key, h.length > HISTORY ? h.slice(h.length - HISTORY) : h);
+  }
+  for (const [key, r] of chains) rates.set(key, r);
+  return { at, rates, history };
+}
+
+/** The hottest rules by current packet rate (for sparklines), highest first. */
+export function hottest(rates: RateState, n: number): { key: string; pps: number; history: number[] }[] {
+  const out: { key: string; pps: number; history: number[] }[] = [];
+  for (const [key, h] of rates.history) {
+    if (key.endsWith(':policy')) continue;
+    const r = rates.rates.get(key);
+    out.push({ key, pps: r?.pps ?? 0, history: h });
+  }
+  out.sort((a, b) => b.pps - a.pps || a.key.localeCompare(b.key));
+  return out.slice(0, n).filter((x) => x.history.some((v) => v > 0));
+}
+
+/** The real counters of a ruleset by key (what a live sample carries). */
+export function countersOf(ruleset: import('../core/model.js').Ruleset): Map<string, Counters> {
+  const out = new Map<string, Counters>();
+  for (const table of ruleset.tables.values()) {
+    for (const chain of table.chains.values()) {
+      for (const r of chain.rules) if (r.counters) out.set(ruleKey(table.name, chain.name, r.position), r.counters);
+      if (chain.counters) out.set(ruleKey(table.name, chain.name, 'policy'), chain.counters);
+    }
+  }
+  return out;
+}
+
+export { chainKey };

@@ -1,0 +1,250 @@
+/**
+ * Derived views of the state: the Chains tree rows, the Rules pane order, callers ("who jumps
+ * here"), service names for hashed kube-proxy chains, the folded trace rows, and the current step.
+ * Indexes over a ruleset are built once per ruleset object (WeakMap) so a 434k-line dump is
+ * indexed once, not per key press.
+ */
+import type { Chain, Rule, Ruleset, TableName } from '../core/model.js';
+import { ruleComment } from '../core/model.js';
+import type { Outcome, Step } from '../core/netfilter/types.js';
+import type { AppState, ChainRef } from './state.js';
+import { ruleKey } from './state.js';
+
+/** One row of the Chains tree. */
+export type ChainRow =
+  | { kind: 'table'; table: TableName; collapsed: boolean; chains: number }
+  | { kind: 'chain'; table: TableName; chain: Chain };
+
+interface RulesetIndex {
+  /** Rules that jump to / goto each chain, keyed `table:chain`. */
+  callers: Map<string, Rule[]>;
+  /** A short service name for a chain, from kube-proxy comments (`ns10/svc10:http`). */
+  annotations: Map<string, string>;
+  /** Chain-name list per table, for search. */
+  ruleCount: number;
+}
+
+const indexes = new WeakMap<Ruleset, RulesetIndex>();
+
+/** The kube-proxy service name in a comment: its first word when it looks like `ns/name[:port]`. */
+function serviceName(comment: string): string | undefined {
+  const word = comment.split(' ')[0];
+  return /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/.test(word) ? word : undefined;
+}
+
+/** Index of callers and annotations; built once per ruleset. */
+export function rulesetIndex(ruleset: Ruleset): RulesetIndex {
+  let idx = indexes.get(ruleset);
+  if (idx) return idx;
+  const callers = new Map<string, Rule[]>();
+  const annotations = new Map<string, string>();
+  let ruleCount = 0;
+  for (const table of ruleset.tables.values()) {
+    for (const chain of table.chains.values()) {
+      ruleCount += chain.rules.length;
+      for (const rule of chain.rules) {
+        if (!rule.target || rule.target.kind !== 'chain') continue;
+        const key = `${table.name}:${rule.target.name}`;
+        let list = callers.get(key);
+        if (!list) callers.set(key, (list = []));
+        list.push(rule);
+        if (!annotations.has(key)) {
+          const c = ruleComment(rule);
+          const svc = c === undefined ? undefined : serviceName(c);
+          if (svc) annotations.set(key, svc);
+        }
+      }
+    }
+  }
+  // Chains nobody names in a jump comment (KUBE-SEP-…): their own rules' comments.
+  for (const table of ruleset.tables.values()) {
+    for (const chain of table.chains.values()) {
+      const key = `${table.name}:${chain.name}`;
+      if (annotations.has(key) || chain.builtin) continue;
+      for (const rule of chain.rules) {
+        const c = ruleComment(rule);
+        const svc = c === undefined ? undefined : serviceName(c);
+        if (svc) {
+          annotations.set(key, svc);
+          break;
+        }
+      }
+    }
+  }
+  idx = { callers, annotations, ruleCount };
+  indexes.set(ruleset, idx);
+  return idx;
+}
+
+/** Rules that jump to or goto a chain. */
+export function callersOf(ruleset: Ruleset, table: TableName | string, chain: string): Rule[] {
+  return rulesetIndex(ruleset).callers.get(`${table}:${chain}`) ?? [];
+}
+
+/** Service name shown beside a hashed chain name, if known. */
+export function annotationOf(ruleset: Ruleset, table: TableName, chain: string): string | undefined {
+  return rulesetIndex(ruleset).annotations.get(`${table}:${chain}`);
+}
+
+/** Total number of rules. */
+export function ruleCount(ruleset: Ruleset): number {
+  return rulesetIndex(ruleset).ruleCount;
+}
+
+const treeCache = new WeakMap<Ruleset, { collapsed: ReadonlySet<TableName>; rows: ChainRow[] }>();
+
+/** Rows of the Chains tree: each table, then (unless folded) its chains in model order. */
+export function chainRows(state: AppState): ChainRow[] {
+  const rs = state.ruleset;
+  if (!rs) return [];
+  const cached = treeCache.get(rs);
+  if (cached && cached.collapsed === state.collapsed) return cached.rows;
+  const rows: ChainRow[] = [];
+  for (const table of rs.tables.values()) {
+    const collapsed = state.collapsed.has(table.name);
+    rows.push({ kind: 'table', table: table.name, collapsed, chains: table.chains.size });
+    if (collapsed) continue;
+    // The model keeps builtin chains first in hook order, then user chains in declaration order.
+    for (const chain of table.chains.values()) rows.push({ kind: 'chain', table: table.name, chain });
+  }
+  treeCache.set(rs, { collapsed: state.collapsed, rows });
+  return rows;
+}
+
+/** The chain the Rules pane shows. */
+export function viewChain(state: AppState): Chain | undefined {
+  if (!state.ruleset || !state.view) return undefined;
+  return state.ruleset.tables.get(state.view.table)?.chains.get(state.view.chain);
+}
+
+/**
+ * Rows of the Rules pane: rule indexes (0-based) in display order, then one footer row for the
+ * chain's end (the policy of a builtin chain, the implicit return of a user chain), index -1.
+ */
+export function ruleOrder(state: AppState, chain: Chain): number[] {
+  const order = chain.rules.map((_, i) => i);
+  if (state.sortByRate && state.rates) {
+    const rates = state.rates.rates;
+    const pps = (i: number) => rates.get(ruleKey(chain.table, chain.name, i + 1))?.pps ?? 0;
+    order.sort((a, b) => pps(b) - pps(a) || a - b);
+  }
+  order.push(-1);
+  return order;
+}
+
+/** Number of rows in the Rules pane for a chain (rules plus the footer). */
+export function ruleRowCount(chain: Chain): number {
+  return chain.rules.length + 1;
+}
+
+/** The rule under the Rules cursor (undefined on the footer row). */
+export function selectedRule(state: AppState): Rule | undefined {
+  const chain = viewChain(state);
+  if (!chain) return undefined;
+  if (!state.sortByRate) return chain.rules[state.rulesCursor];
+  const idx = ruleOrder(state, chain)[state.rulesCursor];
+  return idx === undefined || idx < 0 ? undefined : chain.rules[idx];
+}
+
+/** The followed outcome of the current trace. */
+export function currentOutcome(state: AppState): Outcome | undefined {
+  const t = state.trace;
+  return t ? t.result.outcomes[t.outcome] : undefined;
+}
+
+/** One displayed row of the Trace pane. */
+export type TraceRow =
+  | { kind: 'hook'; hook: string }
+  | { kind: 'step'; step: number }
+  /** A run of non-matching rule steps folded into one row: steps from..to inclusive. */
+  | { kind: 'fold'; from: number; to: number }
+  | { kind: 'verdict'; text: string };
+
+const foldCache = new WeakMap<Outcome, { verbose: boolean; rows: TraceRow[] }>();
+
+/**
+ * The Trace pane's rows: a header whenever the hook changes, one row per step, runs of two or
+ * more non-matching rules in one chain folded into one row (unless verbose), and the verdict.
+ */
+export function traceRows(outcome: Outcome, verbose: boolean): TraceRow[] {
+  const cached = foldCache.get(outcome);
+  if (cached && cached.verbose === verbose) return cached.rows;
+  const rows: TraceRow[] = [];
+  const steps = outcome.steps;
+  let hook: string | null = null;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
+    if (s.hook !== hook) {
+      hook = s.hook;
+      rows.push({ kind: 'hook', hook });
+    }
+    if (!verbose && isMiss(s)) {
+      let j = i;
+      while (j + 1 < steps.length && isMiss(steps[j + 1]) && steps[j + 1].chain === s.chain && steps[j + 1].table === s.table && steps[j + 1].hook === s.hook) j++;
+      if (j > i) {
+        rows.push({ kind: 'fold', from: i, to: j });
+        i = j;
+        continue;
+      }
+    }
+    rows.push({ kind: 'step', step: i });
+  }
+  rows.push({ kind: 'verdict', text: outcome.disposition.text });
+  foldCache.set(outcome, { verbose, rows });
+  return rows;
+}
+
+function isMiss(s: Step): boolean {
+  return s.kind === 'rule' && s.matched === false;
+}
+
+/** Whether a trace row can hold the step cursor (headers cannot). */
+export function isSteppable(row: TraceRow): boolean {
+  return row.kind !== 'hook';
+}
+
+/** The step index a trace row stands for (a fold stands for its last step). */
+export function rowStep(row: TraceRow | undefined): number | null {
+  if (!row) return null;
+  if (row.kind === 'step') return row.step;
+  if (row.kind === 'fold') return row.to;
+  return null;
+}
+
+/** The current step of the trace (the one the cursor is on), with its index. */
+export function currentStep(state: AppState): { step: Step; index: number } | undefined {
+  const outcome = currentOutcome(state);
+  const t = state.trace;
+  if (!outcome || !t) return undefined;
+  const rows = traceRows(outcome, t.verbose);
+  const row = rows[t.row];
+  if (row?.kind === 'verdict') {
+    const last = outcome.steps.length - 1;
+    return last >= 0 ? { step: outcome.steps[last], index: last } : undefined;
+  }
+  const idx = rowStep(row);
+  return idx === null ? undefined : { step: outcome.steps[idx], index: idx };
+}
+
+/** The chain a step shows in the Rules pane, and the row to highlight there. */
+export function stepLocation(state: AppState, step: Step): (ChainRef & { row: number }) | undefined {
+  if (!state.ruleset || step.table === null || step.chain === null) return undefined;
+  const chain = state.ruleset.tables.get(step.table)?.chains.get(step.chain);
+  if (!chain) return undefined;
+  const index = step.rule !== null ? step.rule - 1 : -1;
+  const order = ruleOrder(state, chain);
+  const row = order.indexOf(index);
+  return { table: step.table, chain: step.chain, row: row < 0 ? order.length - 1 : row };
+}
+
+/** The rule positions of the current chain visited by the followed outcome → matched or not. */
+export function visitedInView(state: AppState): Map<number, Step> {
+  const out = new Map<number, Step>();
+  const outcome = currentOutcome(state);
+  if (!outcome || !state.view) return out;
+  const { table, chain } = state.view;
+  for (const s of outcome.steps) {
+    if (s.table === table && s.chain === chain && s.rule !== null) out.set(s.rule, s);
+  }
+  return out;
+}
