@@ -1,7 +1,304 @@
+/**
+ * `iptscope diff OLD NEW` — compare two rulesets: a unified diff grouped by table and chain, then
+ * the probe packets whose fate differs. OLD and NEW are any SOURCE (file, `-`, bundle, live…).
+ * Exit status like diff(1): 0 same, 1 different, 2 trouble.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Family, ParseResult, Ruleset } from '../core/model.js';
+import type { HostContext, PacketSpec } from '../core/netfilter/types.js';
+import { resolveContext } from '../core/netfilter/index.js';
+import {
+  diffBehaviour,
+  diffStructural,
+  formatBehaviourText,
+  formatStructuralText,
+  GENERIC_NODE_CONTEXT,
+  GENERIC_NODE_TEXT,
+  DEFAULT_MAX_PROBES,
+} from '../core/diff/index.js';
+import type { BehaviourDiff, StructuralDiff } from '../core/diff/index.js';
+import { openSource } from '../sources/index.js';
+import type { LoadedSource } from '../sources/types.js';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
 
-/** `iptscope diff` (placeholder until its issue lands). */
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new CliError('diff: not built yet');
+const HELP = `usage: iptscope diff OLD NEW [options]
+
+Compare two rulesets (each a dump file, - for stdin, a capture bundle, or live): what changed in
+the rules, per table and chain (rules matched by content: added, removed, moved, changed; chains
+added, removed, renamed; policies), and which probe packets now meet a different fate.
+
+options:
+  --json               machine-readable output (schema in the README)
+  --context FILE       host context JSON (interfaces, routes, sysctls) for both sides
+  --packet SPEC        also trace this packet (repeatable): 'tcp 10.244.0.5:40000 10.96.0.10:80 in=cni0'
+                       (PROTO SRC[:SPORT] DST[:DPORT] [in=IF] [out=IF] [local] [mark=N] [state=S]) or a JSON PacketSpec
+  --packets FILE       also trace these packets: a JSON array of PacketSpec, or a scenario.json
+  --max-probes N       bound on derived probe packets (default ${DEFAULT_MAX_PROBES})
+  --no-behaviour       structural diff only
+  -U, --unified N      context rules around changes (default 3)
+  --color, --no-color  force colour on or off (default: on a terminal, unless NO_COLOR is set)
+
+exit status: 0 same rules (counters may differ), 1 different, 2 error.
+`;
+
+interface Options {
+  sources: string[];
+  json: boolean;
+  contextFile?: string;
+  packets: PacketSpec[];
+  packetFiles: string[];
+  maxProbes: number;
+  behaviour: boolean;
+  unified: number;
+  color?: boolean;
+}
+
+function intArg(flag: string, v: string | undefined, min: number): number {
+  if (v === undefined) throw new CliError(`diff: ${flag} needs a value`);
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`diff: ${flag} ${v}: expected an integer ≥ ${min}`);
+  return n;
+}
+
+function parseArgs(args: string[]): Options | 'help' {
+  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, behaviour: true, unified: 3 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    const value = () => {
+      if (inline !== undefined) return inline;
+      const v = args[++i];
+      if (v === undefined) throw new CliError(`diff: ${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--json':
+        o.json = true;
+        break;
+      case '--context':
+        o.contextFile = value();
+        break;
+      case '--packet':
+        o.packets.push(parsePacketArg(value()));
+        break;
+      case '--packets':
+        o.packetFiles.push(value());
+        break;
+      case '--max-probes':
+        o.maxProbes = intArg(flag, value(), 0);
+        break;
+      case '--no-behaviour':
+      case '--no-behavior':
+        o.behaviour = false;
+        break;
+      case '-U':
+      case '--unified':
+        o.unified = intArg(flag, value(), 0);
+        break;
+      case '--color':
+      case '--colour':
+        o.color = true;
+        break;
+      case '--no-color':
+      case '--no-colour':
+        o.color = false;
+        break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new CliError(`diff: unknown option ${a} (see iptscope diff --help)`);
+        o.sources.push(a);
+    }
+  }
+  if (o.sources.length !== 2) throw new CliError(`diff: expected two sources OLD and NEW, got ${o.sources.length} (see iptscope diff --help)`);
+  if (o.sources[0] === '-' && o.sources[1] === '-') throw new CliError('diff: only one side can be - (stdin)');
+  return o;
+}
+
+const CT_STATES = new Set(['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED']);
+
+/** `ADDR[:PORT]` or `[V6]:PORT` or a bare IPv6 address. */
+function hostPort(text: string, what: string, spec: string): { addr: string; port?: number } {
+  let addr = text;
+  let port: string | undefined;
+  const m = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
+  if (m) {
+    addr = m[1];
+    port = m[2];
+  } else if ((text.match(/:/g) ?? []).length === 1) {
+    [addr, port] = text.split(':');
+  }
+  if (port === undefined) return { addr };
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`diff: --packet '${spec}': ${what} port ${port} is not 0-65535`);
+  return { addr, port: n };
+}
+
+/** A `--packet` value: a JSON PacketSpec or the compact `PROTO SRC[:SPORT] DST[:DPORT] [k=v…]`. */
+export function parsePacketArg(spec: string): PacketSpec {
+  const t = spec.trim();
+  if (t.startsWith('{')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(t);
+    } catch (e) {
+      throw new CliError(`diff: --packet '${spec}': invalid JSON (${(e as Error).message})`);
+    }
+    return checkPacketObject(v, `--packet '${spec}'`);
+  }
+  const words = t.split(/\s+/).filter((w) => w !== '>' && w !== '->' && w !== '→');
+  if (words.length < 3) throw new CliError(`diff: --packet '${spec}': expected PROTO SRC[:SPORT] DST[:DPORT] [in=IF] [out=IF] [local] [mark=N] [state=S]`);
+  const [proto, srcW, dstW, ...rest] = words;
+  const src = hostPort(srcW, 'source', spec);
+  const dst = hostPort(dstW, 'destination', spec);
+  const p: PacketSpec = { proto: proto.toLowerCase(), src: src.addr, dst: dst.addr };
+  if (src.port !== undefined) p.sport = src.port;
+  if (dst.port !== undefined) p.dport = dst.port;
+  for (const w of rest) {
+    const [k, v] = w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
+    if (k === 'local' && v === undefined) p.local = true;
+    else if (k === 'reply' && v === undefined) p.reply = true;
+    else if ((k === 'in' || k === 'iif') && v) p.iif = v;
+    else if ((k === 'out' || k === 'oif') && v) p.oif = v;
+    else if (k === 'mark' && v) {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new CliError(`diff: --packet '${spec}': mark ${v} is not a 32-bit number`);
+      p.mark = n;
+    } else if (k === 'state' && v && CT_STATES.has(v.toUpperCase())) p.ctState = v.toUpperCase() as PacketSpec['ctState'];
+    else throw new CliError(`diff: --packet '${spec}': unknown word ${w}`);
+  }
+  return p;
+}
+
+function checkPacketObject(v: unknown, where: string): PacketSpec {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`diff: ${where}: a packet must be a JSON object`);
+  const o = v as Record<string, unknown>;
+  for (const k of ['proto', 'src', 'dst']) {
+    if (typeof o[k] !== 'string') throw new CliError(`diff: ${where}: packet field "${k}" must be a string`);
+  }
+  return o as unknown as PacketSpec;
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`diff: ${what} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`diff: ${what} ${path}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Packets of a `--packets` file: an array of PacketSpec / {packet}, or a scenario's `packets`. */
+async function readPackets(path: string): Promise<PacketSpec[]> {
+  const v = await readJson(path, '--packets');
+  const list = Array.isArray(v) ? v : typeof v === 'object' && v !== null && Array.isArray((v as { packets?: unknown }).packets) ? (v as { packets: unknown[] }).packets : null;
+  if (!list) throw new CliError(`diff: --packets ${path}: expected a JSON array of packets or an object with "packets"`);
+  return list.map((item, k) => {
+    const inner = typeof item === 'object' && item !== null && 'packet' in item ? (item as { packet: unknown }).packet : item;
+    return checkPacketObject(inner, `--packets ${path} entry ${k + 1}`);
+  });
+}
+
+function firstError(src: LoadedSource): string | undefined {
+  for (const pr of Object.values(src.rulesets) as ParseResult[]) {
+    const errs = pr.diagnostics.filter((d) => d.severity === 'error');
+    if (errs.length > 0) {
+      const d = errs[0];
+      const more = errs.length > 1 ? ` (and ${errs.length - 1} more error${errs.length > 2 ? 's' : ''})` : '';
+      return `${d.file}:${d.line}:${d.column}: ${d.message}${more}`;
+    }
+  }
+  return undefined;
+}
+
+function emptyRuleset(family: Family, source: string): Ruleset {
+  return { family, tables: new Map(), source };
+}
+
+/** Strip what is not JSON (rule objects referenced from trace steps). */
+function jsonReplacer(key: string, value: unknown): unknown {
+  if (key === 'ruleRef') return undefined;
+  if (value instanceof Map) return Object.fromEntries(value);
+  return value;
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const opts = parseArgs(args);
+  if (opts === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  const color = opts.color ?? (io.isTTY && !io.env.NO_COLOR);
+  const [oldSrc, newSrc] = [await openSource(opts.sources[0], io), await openSource(opts.sources[1], io)];
+  for (const s of [oldSrc, newSrc]) {
+    const e = firstError(s);
+    if (e) throw new CliError(e, 2);
+  }
+  const notes: string[] = [...oldSrc.notes.map((n) => `old: ${n}`), ...newSrc.notes.map((n) => `new: ${n}`)];
+
+  // Host contexts: --context for both sides, else each source's own, else a generic node.
+  let given: Partial<HostContext> | undefined;
+  if (opts.contextFile) {
+    const v = await readJson(opts.contextFile, '--context');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`diff: --context ${opts.contextFile}: expected a JSON object`);
+    given = v as Partial<HostContext>;
+  }
+  const extra = [...opts.packets];
+  for (const f of opts.packetFiles) extra.push(...(await readPackets(f)));
+  let ctxA: HostContext | undefined;
+  let ctxB: HostContext | undefined;
+  if (opts.behaviour) {
+    const partA = given ?? oldSrc.context ?? newSrc.context;
+    const partB = given ?? newSrc.context ?? oldSrc.context;
+    if (!partA && !partB) notes.push(GENERIC_NODE_TEXT);
+    ctxA = resolveContext(partA ?? GENERIC_NODE_CONTEXT).context;
+    ctxB = resolveContext(partB ?? GENERIC_NODE_CONTEXT).context;
+  }
+
+  const families = (['ipv4', 'ipv6'] as const).filter((f) => oldSrc.rulesets[f] || newSrc.rulesets[f]);
+  const results: Array<{ family: Family; structural: StructuralDiff; behaviour: BehaviourDiff | null }> = [];
+  for (const family of families) {
+    const a = oldSrc.rulesets[family]?.ruleset ?? emptyRuleset(family, oldSrc.label);
+    const b = newSrc.rulesets[family]?.ruleset ?? emptyRuleset(family, newSrc.label);
+    if (!a.source) a.source = oldSrc.label;
+    if (!b.source) b.source = newSrc.label;
+    const structural = diffStructural(a, b, { context: opts.unified });
+    let behaviour: BehaviourDiff | null = null;
+    if (opts.behaviour && ctxA && ctxB && (!structural.identical || extra.length > 0)) {
+      const mine = extra.filter((p) => (p.src.includes(':') ? 'ipv6' : 'ipv4') === family);
+      behaviour = diffBehaviour(a, b, ctxA, ctxB, mine, { maxProbes: opts.maxProbes, structural });
+    }
+    results.push({ family, structural, behaviour });
+  }
+  const different = results.some((r) => !r.structural.identical || (r.behaviour?.changes.length ?? 0) > 0);
+
+  if (opts.json) {
+    const doc = {
+      old: { label: oldSrc.label, kind: oldSrc.kind },
+      new: { label: newSrc.label, kind: newSrc.kind },
+      identical: !different,
+      families: results,
+      notes,
+    };
+    io.out(JSON.stringify(doc, jsonReplacer, 2) + '\n');
+    return different ? 1 : 0;
+  }
+  const text: string[] = [];
+  for (const r of results) {
+    if (families.length > 1) text.push(`# ${r.family}\n`);
+    text.push(formatStructuralText(r.structural, { color }));
+    if (r.behaviour) text.push(formatBehaviourText(r.behaviour, { color }));
+  }
+  if (different || text.some((t) => t.length > 0)) for (const n of notes) text.push(`# ${n}\n`);
+  io.out(text.join(''));
+  return different ? 1 : 0;
 }
