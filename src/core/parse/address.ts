@@ -1,0 +1,124 @@
+/**
+ * Addresses of `-s` / `-d`: `ADDR`, `ADDR/PREFIX` or `ADDR/MASK` (a dotted or IPv6 mask, which may
+ * be non-contiguous). Parsed once with ipaddr.js into a Cidr; the address is masked like the kernel
+ * stores it (`10.1.2.3/8` is `10.0.0.0/8`), and `text` is what iptables-save prints.
+ */
+import ipaddr from 'ipaddr.js';
+import type { IPv4, IPv6 } from 'ipaddr.js';
+import type { Cidr, Family } from '../model.js';
+
+/** Result of parsing one address argument. */
+export type AddressParse = { ok: true; cidr: Cidr } | { ok: false; message: string };
+
+/**
+ * Canonical IPv6 text as glibc's inet_ntop (which iptables-save uses) prints it: RFC 5952
+ * compression, and the embedded-IPv4 forms `::ffff:a.b.c.d` and `::a.b.c.d`.
+ */
+export function formatIPv6(addr: IPv6): string {
+  const p = addr.parts;
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0) {
+    const v4 = `${p[6] >> 8}.${p[6] & 255}.${p[7] >> 8}.${p[7] & 255}`;
+    if (p[5] === 0xffff) return `::ffff:${v4}`;
+    // glibc prints ::a.b.c.d only when exactly the first six words are zero (so not ::1, not ::).
+    if (p[5] === 0 && p[6] !== 0) return `::${v4}`;
+  }
+  return addr.toRFC5952String();
+}
+
+/** Canonical text of an address of either family. */
+export function formatAddress(addr: IPv4 | IPv6): string {
+  return addr.kind() === 'ipv6' ? formatIPv6(addr as IPv6) : addr.toString();
+}
+
+function parseHost(text: string): IPv4 | IPv6 | null {
+  if (text.includes(':')) {
+    return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text) : null;
+  }
+  // iptables accepts dotted-quad decimal only (xtables_numeric_to_ipaddr); no hex/octal/short forms.
+  return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : null;
+}
+
+function maskBytes(prefix: number, len: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < len; i++) {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    out.push(bits === 0 ? 0 : (0xff << (8 - bits)) & 0xff);
+  }
+  return out;
+}
+
+function fromBytes(bytes: number[]): IPv4 | IPv6 {
+  return ipaddr.fromByteArray(bytes) as IPv4 | IPv6;
+}
+
+/**
+ * Parse an `-s`/`-d` argument. `family` is the ruleset's family when known; an address of the
+ * other family is an error then. Host names are rejected: iptables-save never prints them, and
+ * resolving them would make the result depend on DNS.
+ */
+export function parseCidr(text: string, family: Family | undefined): AddressParse {
+  const slash = text.indexOf('/');
+  const hostText = slash < 0 ? text : text.slice(0, slash);
+  const host = parseHost(hostText);
+  if (!host) {
+    return {
+      ok: false,
+      message: /^[A-Za-z][A-Za-z0-9.-]*$/.test(hostText)
+        ? `host name "${hostText}" is not supported: give an IP address (iptables-save prints addresses)`
+        : `invalid address "${hostText}"`,
+    };
+  }
+  const fam: Family = host.kind() === 'ipv6' ? 'ipv6' : 'ipv4';
+  if (family && fam !== family) {
+    return {
+      ok: false,
+      message: `${fam === 'ipv6' ? 'IPv6' : 'IPv4'} address "${hostText}" in an ${family === 'ipv6' ? 'IPv6 (ip6tables)' : 'IPv4 (iptables)'} ruleset`,
+    };
+  }
+  const bits = fam === 'ipv6' ? 128 : 32;
+  let prefix = bits;
+  let mask: IPv4 | IPv6 | undefined;
+  if (slash >= 0) {
+    const m = text.slice(slash + 1);
+    if (/^[0-9]{1,3}$/.test(m)) {
+      prefix = Number(m);
+      if (prefix > bits) return { ok: false, message: `invalid prefix length "/${m}" (at most ${bits})` };
+    } else {
+      const maskAddr = parseHost(m);
+      if (!maskAddr || maskAddr.kind() !== host.kind()) return { ok: false, message: `invalid mask "/${m}"` };
+      const len = maskAddr.prefixLengthFromSubnetMask();
+      if (len === null) {
+        mask = maskAddr;
+        prefix = maskAddr.toByteArray().reduce((n, b) => n + popcount(b), 0);
+      } else {
+        prefix = len;
+      }
+    }
+  }
+  const hostBytes = host.toByteArray();
+  const mb = mask ? mask.toByteArray() : maskBytes(prefix, hostBytes.length);
+  let changed = false;
+  for (let i = 0; i < hostBytes.length; i++) {
+    const v = hostBytes[i] & mb[i];
+    if (v !== hostBytes[i]) {
+      hostBytes[i] = v;
+      changed = true;
+    }
+  }
+  const addr = changed ? fromBytes(hostBytes) : host;
+  const addrText = formatAddress(addr);
+  const cidr: Cidr = {
+    family: fam,
+    addr,
+    prefix,
+    text: `${addrText}/${mask ? formatAddress(mask) : prefix}`,
+  };
+  if (mask) cidr.mask = mask;
+  return { ok: true, cidr };
+}
+
+function popcount(b: number): number {
+  let n = 0;
+  for (let x = b; x; x &= x - 1) n++;
+  return n;
+}

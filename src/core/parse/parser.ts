@@ -1,0 +1,550 @@
+/**
+ * The iptables-save / iptables-restore file parser: `*table` … `COMMIT` blocks, `:CHAIN POLICY
+ * [p:b]` declarations, `[p:b]` rule counters, `#` comments, and the commands restore files use
+ * (-A -I -D -R -N -P -F -X -Z). Line by line; a bad line becomes a diagnostic and the parser
+ * resumes at the next one. Linking (positions, references, target kinds, typed extension parsing)
+ * happens in ./link.ts once the whole file (and so the family) is known.
+ */
+import type { Chain, Counters, Diagnostic, Family, ParseResult, Policy, Rule, Ruleset, Span, Table, TableName } from '../model.js';
+import { TABLE_HOOKS, TABLE_NAMES } from '../model.js';
+import { diag, type DiagnosticCode } from './diagnostics.js';
+import { MAX_CHAIN_NAME } from './known.js';
+import { linkRuleset } from './link.js';
+import { parseRuleSpec, type RuleExtra, type RuleParseEnv } from './rule.js';
+import { SpecCache } from './specs.js';
+import { createWords, tokenize, type Words } from './tokenize.js';
+
+/** Options of parseRuleset. */
+export interface ParseOptions {
+  /** Name used in spans and diagnostics (a path, `-`, `live`). */
+  file: string;
+  /** Family when the caller knows it; otherwise detected (header, addresses, ip6-only modules; default ipv4). */
+  family?: Family;
+  /** Stop recording diagnostics after this many (default 1000); a final one says how many were dropped. */
+  maxDiagnostics?: number;
+}
+
+/** Table state while parsing. */
+export interface TableBuild {
+  table: Table;
+  /** Builtin chains of this table (always all of them, created implicitly). */
+  builtins: Map<string, Chain>;
+  /** User chains in declaration order. */
+  users: Map<string, Chain>;
+  /** Chains declared explicitly (`:NAME` or `-N`). */
+  declared: Set<string>;
+  /** Chains already reported as undeclared (one diagnostic per chain). */
+  reportedUndeclared: Set<string>;
+  committed: boolean;
+  headerLine: number;
+}
+
+const HASH = 35;
+const STAR = 42;
+const COLON = 58;
+const BRACKET = 91;
+const DASH = 45;
+
+function isBuiltinName(name: string): boolean {
+  return name === 'PREROUTING' || name === 'INPUT' || name === 'FORWARD' || name === 'OUTPUT' || name === 'POSTROUTING';
+}
+
+/** Parse `[pkts:bytes]`; null when malformed. */
+function parseCounters(s: string): Counters | null {
+  if (s.length < 5 || s.charCodeAt(0) !== BRACKET || s.charCodeAt(s.length - 1) !== 93) return null;
+  const colon = s.indexOf(':');
+  if (colon < 0) return null;
+  const p = s.slice(1, colon);
+  const b = s.slice(colon + 1, s.length - 1);
+  if (!isDigits(p) || !isDigits(b)) return null;
+  return { packets: Number(p), bytes: Number(b) };
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * True when the line holds what no text dump has: NUL bytes, or U+FFFD (bytes that were not valid
+ * UTF-8 when the caller decoded the file). Other control characters are kept: a quoted comment
+ * may hold them and iptables accepts that.
+ */
+function hasBinary(line: string): boolean {
+  return line.indexOf('\0') >= 0 || line.indexOf('\ufffd') >= 0;
+}
+
+/**
+ * Parse a whole dump. Never throws on input: every problem is a diagnostic, and the ruleset holds
+ * everything that could be read.
+ */
+export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
+  const file = opts.file;
+  const maxDiags = opts.maxDiagnostics ?? 1000;
+  const diagnostics: Diagnostic[] = [];
+  let dropped = 0;
+  const report = (d: Diagnostic): void => {
+    if (diagnostics.length < maxDiags) diagnostics.push(d);
+    else dropped++;
+  };
+  const at = (code: DiagnosticCode, line: number, column: number, message: string, t: string): void =>
+    report(diag(code, file, line, column, message, t));
+
+  let family: Family | undefined = opts.family;
+  let familyStrong = family !== undefined;
+  let hint: Family | undefined;
+  const tables = new Map<TableName, TableBuild>();
+  const extras = new Map<Rule, RuleExtra>();
+  const internMap = new Map<string, string>();
+  const intern = (s: string): string => {
+    if (s.length > 32) return s;
+    const got = internMap.get(s);
+    if (got !== undefined) return got;
+    // Flatten a sliced string so the interned copy does not keep the whole line alive.
+    const flat = (' ' + s).slice(1);
+    if (internMap.size < 200_000) internMap.set(flat, flat);
+    return flat;
+  };
+  const env: RuleParseEnv = {
+    file,
+    family,
+    specs: new SpecCache(),
+    report,
+    sawAddress(f) {
+      // The first address decides the family when no header said it; later ones are checked against it.
+      if (!familyStrong) {
+        family = f;
+        familyStrong = true;
+        env.family = f;
+      }
+    },
+    hint(f) {
+      hint ??= f;
+    },
+    intern,
+  };
+
+  let current: TableBuild | null = null;
+  let skippingUnknown = false;
+  let sawCrlf = false;
+  const words: Words = createWords();
+
+  const newTable = (name: TableName, line: number): TableBuild => {
+    const builtins = new Map<string, Chain>();
+    for (const hook of TABLE_HOOKS[name]) {
+      builtins.set(hook, { name: hook, table: name, builtin: true, policy: 'ACCEPT', rules: [], references: 0 });
+    }
+    return {
+      table: { name, chains: new Map(), span: { file, line, column: 1 } },
+      builtins,
+      users: new Map(),
+      declared: new Set(),
+      reportedUndeclared: new Set(),
+      committed: false,
+      headerLine: line,
+    };
+  };
+
+  const closeUnfinished = (endLine: number, reason: string): void => {
+    if (current && !current.committed) {
+      at(
+        'missing-commit',
+        current.headerLine,
+        1,
+        `table ${current.table.name} (line ${current.headerLine}) is not closed by COMMIT before ${reason} (line ${endLine}); iptables-restore would not apply it`,
+        `*${current.table.name}`,
+      );
+    }
+  };
+
+  /** Find a chain for a command; reports and creates it (as a user chain) when undeclared. */
+  const chainFor = (t: TableBuild, name: string, lineNo: number, column: number, create: boolean): Chain | undefined => {
+    const b = t.builtins.get(name);
+    if (b) return b;
+    const u = t.users.get(name);
+    if (u) return u;
+    if (!create) return undefined;
+    if (isBuiltinName(name)) {
+      at('no-such-hook', lineNo, column, `table ${t.table.name} has no builtin chain ${name} (its builtin chains: ${TABLE_HOOKS[t.table.name].join(', ')})`, name);
+    } else if (!t.reportedUndeclared.has(name)) {
+      at('undeclared-chain', lineNo, column, `chain ${name} is not declared in table ${t.table.name} (add ":${name} - [0:0]" or "-N ${name}")`, name);
+    }
+    t.reportedUndeclared.add(name);
+    const c: Chain = { name, table: t.table.name, builtin: false, policy: null, rules: [], references: 0 };
+    t.users.set(name, c);
+    return c;
+  };
+
+  const declareChain = (t: TableBuild, name: string, lineNo: number, column: number, span: Span): Chain | undefined => {
+    if (name.length === 0 || name.length > MAX_CHAIN_NAME || name.charCodeAt(0) === DASH || name === '!') {
+      at('bad-chain-name', lineNo, column, name.length > MAX_CHAIN_NAME ? `chain name "${name}" is longer than ${MAX_CHAIN_NAME} characters` : `invalid chain name "${name}"`, name);
+      if (name.length === 0) return undefined;
+    }
+    if (t.declared.has(name)) {
+      at('duplicate-chain', lineNo, column, `chain ${name} is declared twice in table ${t.table.name}`, name);
+      return t.builtins.get(name) ?? t.users.get(name);
+    }
+    t.declared.add(name);
+    const b = t.builtins.get(name);
+    if (b) {
+      b.span = span;
+      return b;
+    }
+    if (isBuiltinName(name)) {
+      at('no-such-hook', lineNo, column, `table ${t.table.name} has no builtin chain ${name} (its builtin chains: ${TABLE_HOOKS[t.table.name].join(', ')}); it is created as a user chain`, name);
+    }
+    const existing = t.users.get(name);
+    if (existing) {
+      existing.span = span;
+      return existing;
+    }
+    const c: Chain = { name, table: t.table.name, builtin: false, policy: null, rules: [], references: 0, span };
+    t.users.set(name, c);
+    return c;
+  };
+
+  let pos = 0;
+  let lineNo = 0;
+  const len = text.length;
+  while (pos < len) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = len;
+    lineNo++;
+    let line = text.slice(pos, end);
+    pos = end + 1;
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) {
+      line = line.slice(0, -1);
+      if (!sawCrlf) {
+        sawCrlf = true;
+        at('crlf', lineNo, line.length + 1, 'CRLF line endings: iptables-restore would read the CR as part of the last word (read here as LF)', line);
+      }
+    }
+    // Skip leading white space (iptables-restore does not, but it is harmless to accept).
+    let first = 0;
+    while (first < line.length && (line.charCodeAt(first) === 32 || line.charCodeAt(first) === 9)) first++;
+    if (first === line.length) continue;
+    const c0 = line.charCodeAt(first);
+    if (c0 === HASH) {
+      // Comments, including `# Generated by ip6tables-save` (family) and nf_tables warnings.
+      if (!familyStrong && lineNo <= 3 && line.startsWith('# Generated by ')) {
+        const f: Family | undefined = /\bip6tables(-nft|-legacy)?-save\b/.test(line)
+          ? 'ipv6'
+          : /\biptables(-nft|-legacy)?-save\b/.test(line)
+            ? 'ipv4'
+            : undefined;
+        if (f) {
+          family = f;
+          familyStrong = true;
+          env.family = f;
+        }
+      }
+      continue;
+    }
+    if (hasBinary(line)) {
+      at('binary-data', lineNo, firstBinaryColumn(line), 'binary data (control characters or invalid UTF-8): this is not an iptables-save text line', line);
+      continue;
+    }
+    if (skippingUnknown) {
+      if (line.trim() === 'COMMIT') skippingUnknown = false;
+      else if (c0 !== STAR) continue;
+    }
+    if (c0 === STAR) {
+      const name = line.slice(first + 1).trim().split(/[ \t]/)[0] ?? '';
+      if (current && !current.committed) closeUnfinished(lineNo, `the next table starts`);
+      current = null;
+      if (!(TABLE_NAMES as readonly string[]).includes(name)) {
+        at('unknown-table', lineNo, first + 2, `unknown table "${name}" (tables: ${TABLE_NAMES.join(', ')}); its block is skipped`, line);
+        skippingUnknown = true;
+        continue;
+      }
+      skippingUnknown = false;
+      const tname = name as TableName;
+      if (tables.has(tname)) {
+        at('duplicate-table', lineNo, first + 2, `table ${tname} appears again (first at line ${tables.get(tname)!.headerLine}); iptables-restore flushes it, so this block replaces the earlier one`, line);
+      }
+      current = newTable(tname, lineNo);
+      tables.set(tname, current);
+      continue;
+    }
+    if (line.trim() === 'COMMIT') {
+      if (!current || current.committed) {
+        at('commit-without-table', lineNo, first + 1, 'COMMIT without an open *table', line);
+      } else current.committed = true;
+      continue;
+    }
+    const t = current && !current.committed ? current : null;
+    if (c0 === COLON) {
+      if (!t) {
+        at('no-table', lineNo, first + 1, 'chain declaration outside a *table … COMMIT block', line);
+        continue;
+      }
+      tokenize(line, words, first + 1);
+      if (words.count === 0) {
+        at('bad-chain-line', lineNo, first + 1, 'chain declaration without a name', line);
+        continue;
+      }
+      const name = words.text[0];
+      const span: Span = { file, line: lineNo, column: first + 1 };
+      const chain = declareChain(t, name, lineNo, words.start[0] + 1, span);
+      if (!chain) continue;
+      if (words.count < 2) {
+        at('bad-chain-line', lineNo, words.end[0] + 1, `chain ${name}: missing policy (":${name} ACCEPT [0:0]" or ":${name} - [0:0]")`, line);
+        continue;
+      }
+      const pol = words.text[1];
+      if (pol === '-') {
+        if (chain.builtin) {
+          at('builtin-without-policy', lineNo, words.start[1] + 1, `builtin chain ${name} without policy: iptables-restore keeps the current one (ACCEPT on a fresh table)`, pol);
+        }
+      } else if (pol === 'ACCEPT' || pol === 'DROP') {
+        if (chain.builtin) chain.policy = pol as Policy;
+        else at('policy-on-user-chain', lineNo, words.start[1] + 1, `user chain ${name} cannot have a policy ("${pol}"); use "-"`, pol);
+      } else {
+        at('bad-policy', lineNo, words.start[1] + 1, `invalid policy "${pol}" (ACCEPT, DROP, or - for user chains)`, pol);
+      }
+      if (words.count >= 3) {
+        const ct = parseCounters(words.text[2]);
+        if (ct) chain.counters = ct;
+        else at('bad-counters', lineNo, words.start[2] + 1, `invalid counters "${words.text[2]}" (expected [packets:bytes])`, words.text[2]);
+      }
+      if (words.count > 3) at('bad-chain-line', lineNo, words.start[3] + 1, `unexpected "${words.text[3]}" after the chain's counters`, words.text[3]);
+      continue;
+    }
+    if (c0 === BRACKET || c0 === DASH) {
+      tokenize(line, words, first);
+      if (words.unterminatedQuote >= 0) {
+        at('unterminated-quote', lineNo, words.unterminatedQuote + 1, 'quote is not closed before the end of the line', line);
+      }
+      let wi = 0;
+      let counters: Counters | undefined;
+      if (c0 === BRACKET) {
+        const ct = parseCounters(words.text[0]);
+        if (!ct) {
+          at('bad-counters', lineNo, words.start[0] + 1, `invalid counters "${words.text[0]}" (expected [packets:bytes])`, words.text[0]);
+        } else counters = ct;
+        wi = 1;
+      }
+      if (wi >= words.count) {
+        at('unexpected-line', lineNo, first + 1, 'counters without a rule', line);
+        continue;
+      }
+      if (!t) {
+        at('no-table', lineNo, words.start[wi] + 1, 'rule or command outside a *table … COMMIT block', line);
+        continue;
+      }
+      handleCommand(t, line, lineNo, wi, counters);
+      continue;
+    }
+    at('unexpected-line', lineNo, first + 1, `unexpected line: expected *table, :CHAIN, a rule (-A …), COMMIT or a # comment`, line);
+  }
+  if (current && !current.committed) {
+    at(
+      'missing-commit',
+      current.headerLine,
+      1,
+      `table ${current.table.name} (line ${current.headerLine}) is not closed by COMMIT before the end of the file (line ${lineNo}); iptables-restore would not apply it`,
+      `*${current.table.name}`,
+    );
+  }
+
+  function handleCommand(t: TableBuild, line: string, lineNo: number, wi: number, counters: Counters | undefined): void {
+    const cmd = words.text[wi];
+    const cmdCol = words.start[wi] + 1;
+    const chainName = wi + 1 < words.count ? words.text[wi + 1] : undefined;
+    const chainCol = wi + 1 < words.count ? words.start[wi + 1] + 1 : cmdCol;
+    const needChain = (): boolean => {
+      if (chainName === undefined) {
+        at('missing-argument', lineNo, cmdCol, `${cmd} needs a chain name`, line);
+        return false;
+      }
+      return true;
+    };
+    const parseRule = (chain: Chain, from: number): Rule => {
+      const span: Span = { file, line: lineNo, column: cmdCol, endColumn: line.length + 1 };
+      const { rule, extra } = parseRuleSpec(words, from, t.table.name, chain.name, span, line, counters, env);
+      if (extra.flawed !== null || extra.targetColumn !== 0) extras.set(rule, extra);
+      return rule;
+    };
+    switch (cmd) {
+      case '-A':
+      case '--append': {
+        if (!needChain()) return;
+        const chain = chainFor(t, chainName!, lineNo, chainCol, true)!;
+        chain.rules.push(parseRule(chain, wi + 2));
+        return;
+      }
+      case '-I':
+      case '--insert': {
+        if (!needChain()) return;
+        const chain = chainFor(t, chainName!, lineNo, chainCol, true)!;
+        let from = wi + 2;
+        let index = 1;
+        if (from < words.count && isDigits(words.text[from])) {
+          index = Number(words.text[from]);
+          if (index < 1 || index > chain.rules.length + 1) {
+            at('no-such-rule', lineNo, words.start[from] + 1, `cannot insert at position ${index}: chain ${chain.name} has ${chain.rules.length} rule(s) at this point`, words.text[from]);
+            index = Math.min(Math.max(1, index), chain.rules.length + 1);
+          }
+          from++;
+        }
+        chain.rules.splice(index - 1, 0, parseRule(chain, from));
+        return;
+      }
+      case '-D':
+      case '--delete':
+      case '-R':
+      case '--replace': {
+        if (!needChain()) return;
+        const replace = cmd === '-R' || cmd === '--replace';
+        const chain = chainFor(t, chainName!, lineNo, chainCol, false);
+        if (!chain) {
+          at('undeclared-chain', lineNo, chainCol, `chain ${chainName} does not exist in table ${t.table.name}`, chainName!);
+          return;
+        }
+        let from = wi + 2;
+        let index = -1;
+        if (from < words.count && isDigits(words.text[from])) {
+          index = Number(words.text[from]) - 1;
+          if (index < 0 || index >= chain.rules.length) {
+            at('no-such-rule', lineNo, words.start[from] + 1, `chain ${chain.name} has no rule ${index + 1} (it has ${chain.rules.length})`, words.text[from]);
+            return;
+          }
+          from++;
+          if (!replace && from < words.count) {
+            at('unexpected-argument', lineNo, words.start[from] + 1, `-D with a rule number takes nothing else`, words.text[from]);
+          }
+        } else if (replace) {
+          at('missing-argument', lineNo, cmdCol, `${cmd} needs a rule number`, line);
+          return;
+        }
+        if (replace) {
+          chain.rules[index] = parseRule(chain, from);
+          return;
+        }
+        if (index < 0) {
+          // Delete by specification: the first rule that formats the same.
+          const probe = parseRule(chain, from);
+          const key = ruleKey(probe);
+          index = chain.rules.findIndex((r) => ruleKey(r) === key);
+          if (index < 0) {
+            at('no-such-rule', lineNo, cmdCol, `no rule in chain ${chain.name} matches this -D specification`, line);
+            return;
+          }
+        }
+        chain.rules.splice(index, 1);
+        return;
+      }
+      case '-N':
+      case '--new-chain': {
+        if (!needChain()) return;
+        declareChain(t, chainName!, lineNo, chainCol, { file, line: lineNo, column: cmdCol });
+        extraWords(wi + 2);
+        return;
+      }
+      case '-P':
+      case '--policy': {
+        if (!needChain()) return;
+        const chain = chainFor(t, chainName!, lineNo, chainCol, false);
+        const pol = wi + 2 < words.count ? words.text[wi + 2] : undefined;
+        if (!chain || !chain.builtin) {
+          at(chain ? 'policy-on-user-chain' : 'no-such-hook', lineNo, chainCol, `-P needs a builtin chain of table ${t.table.name} (${TABLE_HOOKS[t.table.name].join(', ')})`, chainName!);
+          return;
+        }
+        if (pol !== 'ACCEPT' && pol !== 'DROP') {
+          at('bad-policy', lineNo, pol ? words.start[wi + 2] + 1 : cmdCol, `invalid policy "${pol ?? ''}" (ACCEPT or DROP)`, pol ?? line);
+          return;
+        }
+        chain.policy = pol;
+        extraWords(wi + 3);
+        return;
+      }
+      case '-F':
+      case '--flush':
+      case '-Z':
+      case '--zero': {
+        const flush = cmd === '-F' || cmd === '--flush';
+        const targets = chainName === undefined ? [...t.builtins.values(), ...t.users.values()] : [chainFor(t, chainName, lineNo, chainCol, false)];
+        if (targets[0] === undefined) {
+          at('undeclared-chain', lineNo, chainCol, `chain ${chainName} does not exist in table ${t.table.name}`, chainName!);
+          return;
+        }
+        for (const c of targets as Chain[]) {
+          if (flush) c.rules = [];
+          else {
+            if (c.counters) c.counters = { packets: 0, bytes: 0 };
+            for (const r of c.rules) if (r.counters) r.counters = { packets: 0, bytes: 0 };
+          }
+        }
+        extraWords(wi + 2);
+        return;
+      }
+      case '-X':
+      case '--delete-chain': {
+        const names = chainName === undefined ? [...t.users.keys()] : [chainName];
+        for (const name of names) {
+          const c = t.users.get(name);
+          if (!c) {
+            at(t.builtins.has(name) ? 'jump-to-builtin' : 'undeclared-chain', lineNo, chainCol, t.builtins.has(name) ? `cannot delete builtin chain ${name}` : `chain ${name} does not exist in table ${t.table.name}`, name);
+            continue;
+          }
+          if (c.rules.length > 0 && chainName !== undefined) {
+            at('chain-in-use', lineNo, chainCol, `chain ${name} still has ${c.rules.length} rule(s); flush it (-F) before deleting`, name);
+            continue;
+          }
+          t.users.delete(name);
+          t.declared.delete(name);
+        }
+        extraWords(wi + 2);
+        return;
+      }
+      default:
+        at(
+          'unknown-command',
+          lineNo,
+          cmdCol,
+          cmd.startsWith('-t') || cmd === '--table'
+            ? '-t is not allowed in restore input: the table comes from the *table line'
+            : `unknown command "${cmd}" (restore input uses -A, -I, -D, -R, -N, -P, -F, -X, -Z)`,
+          cmd,
+        );
+    }
+    function extraWords(from: number): void {
+      if (from < words.count) at('unexpected-argument', lineNo, words.start[from] + 1, `unexpected "${words.text[from]}"`, words.text[from]);
+    }
+  }
+
+  const finalFamily: Family = family ?? hint ?? 'ipv4';
+  env.family = finalFamily;
+  const ruleset: Ruleset = { family: finalFamily, tables: new Map(), source: file };
+  for (const name of TABLE_NAMES) {
+    const t = tables.get(name);
+    if (!t) continue;
+    for (const c of t.builtins.values()) t.table.chains.set(c.name, c);
+    for (const c of t.users.values()) t.table.chains.set(c.name, c);
+    ruleset.tables.set(name, t.table);
+  }
+  linkRuleset(ruleset, { report, extras, specs: env.specs });
+  if (dropped > 0) {
+    diagnostics.push(diag('too-many-diagnostics', file, diagnostics[diagnostics.length - 1]?.line ?? 1, 1, `${dropped} more diagnostic(s) not shown`, ''));
+  }
+  return { ruleset, diagnostics };
+}
+
+function firstBinaryColumn(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0 || c === 0xfffd) return i + 1;
+  }
+  return 1;
+}
+
+/** Identity of a rule for `-D rulespec`: everything but position, counters, span and raw text. */
+function ruleKey(r: Rule): string {
+  return JSON.stringify([r.ip.src?.negated, r.ip.src?.value.text, r.ip.dst?.negated, r.ip.dst?.value.text, r.ip.iif, r.ip.oif, r.ip.proto, r.ip.fragment,
+    r.matches.map((m) => [m.module, m.options.map((o) => [o.name, o.negated, o.args])]),
+    r.target && [r.target.name, r.target.goto, r.target.options.map((o) => [o.name, o.negated, o.args])]]);
+}

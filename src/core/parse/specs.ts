@@ -1,0 +1,99 @@
+/**
+ * Option arity per module/target, combining the extension registry (asked first) with the parser's
+ * own table of known modules (src/core/parse/known.ts). Resolves abbreviations the way getopt_long
+ * does (a unique prefix of a long option names it) and spelling aliases (`source-port` → `sport`).
+ */
+import { findMatch, findTarget } from '../extensions/index.js';
+import type { ExtensionBase } from '../extensions/types.js';
+import { KNOWN_MATCHES, KNOWN_TARGETS, type OptionSpec } from './known.js';
+
+/** How many argument words an option takes: 0, 1, 2, or 'greedy' (unknown module: words up to the next option). */
+export type Arity = 0 | 1 | 2 | 'greedy';
+
+/** A module's options as the parser uses them. `null` spec: a module nobody knows (generic parsing). */
+export interface ResolvedSpec {
+  spec: OptionSpec;
+  /** Short option aliases from the registry (`y` → `syn`). */
+  short: Readonly<Record<string, string>>;
+}
+
+function merge(ext: ExtensionBase<unknown> | undefined, known: OptionSpec | undefined): ResolvedSpec | null {
+  if (!ext && !known) return null;
+  if (!ext) return { spec: known!, short: {} };
+  const extNames = new Set(ext.optionNames);
+  const flags = new Set(ext.flagOptions ?? []);
+  const two = new Set(ext.twoArgOptions ?? []);
+  for (const f of ext.flagOptions ?? []) extNames.add(f);
+  for (const t of ext.twoArgOptions ?? []) extNames.add(t);
+  const names = new Set(extNames);
+  if (known) {
+    for (const n of known.names) {
+      if (extNames.has(n)) continue;
+      names.add(n);
+      if (known.flags.has(n)) flags.add(n);
+      if (known.two.has(n)) two.add(n);
+    }
+  }
+  return {
+    spec: { names, flags, two, aliases: known?.aliases ?? {} },
+    short: ext.shortAliases ?? {},
+  };
+}
+
+/** Caches registry lookups for one parse (the registry does not change during a parse). */
+export class SpecCache {
+  private readonly matches = new Map<string, ResolvedSpec | null>();
+  private readonly targets = new Map<string, ResolvedSpec | null>();
+
+  match(name: string): ResolvedSpec | null {
+    let s = this.matches.get(name);
+    if (s === undefined) {
+      s = merge(findMatch(name), Object.hasOwn(KNOWN_MATCHES, name) ? KNOWN_MATCHES[name] : undefined);
+      this.matches.set(name, s);
+    }
+    return s;
+  }
+
+  target(name: string): ResolvedSpec | null {
+    let s = this.targets.get(name);
+    if (s === undefined) {
+      s = merge(findTarget(name), Object.hasOwn(KNOWN_TARGETS, name) ? KNOWN_TARGETS[name] : undefined);
+      this.targets.set(name, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * The canonical long name for `name` in this spec: exact name, alias, or a unique prefix
+ * (getopt_long accepts `--to-port` for `--to-ports`). `null` when the module does not have it.
+ */
+export function resolveOption(r: ResolvedSpec, name: string, short: boolean): string | null {
+  if (short) return Object.hasOwn(r.short, name) ? r.short[name] : null;
+  const s = r.spec;
+  if (s.names.has(name)) return name;
+  if (Object.hasOwn(s.aliases, name)) return s.aliases[name];
+  let found: string | null = null;
+  for (const n of s.names) {
+    if (n.startsWith(name)) {
+      if (found !== null) return null; // ambiguous
+      found = n;
+    }
+  }
+  if (found === null) {
+    for (const [alias, n] of Object.entries(s.aliases)) {
+      if (alias.startsWith(name)) {
+        if (found !== null && found !== n) return null;
+        found = n;
+      }
+    }
+  }
+  return found;
+}
+
+/** Arity of a canonical option name in a spec. */
+export function arityOf(r: ResolvedSpec, name: string): Arity {
+  if (r.spec.flags.has(name)) return 0;
+  if (r.spec.two.has(name)) return 2;
+  return 1;
+}
