@@ -68,7 +68,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     })
     .join(', ');
   const ctx = source.context;
-  const summary = `${counts}; ${ctx?.interfaces.length ?? 0} interfaces, ${ctx?.routes.length ?? 0} routes${
+  const summary = `${counts}; ${ctx?.interfaces?.length ?? 0} interfaces, ${ctx?.routes?.length ?? 0} routes${
     source.meta.variant !== 'unknown' ? `; iptables-${source.meta.variant}` : ''
   }`;
   for (const n of source.notes) io.err(`iptscope: note: ${n}\n`);
