@@ -78,6 +78,8 @@ export const DIAGNOSTIC_CODES = {
   'no-such-rule': 'error',
   /** A chain to delete (`-X`) still has rules or references. */
   'chain-in-use': 'error',
+  /** Input without any `*table` block (empty file, only comments). */
+  'no-tables': 'warning',
   /** Too many diagnostics: the rest are suppressed. */
   'too-many-diagnostics': 'error',
 } as const satisfies Record<string, Severity>;

@@ -70,12 +70,11 @@ function isDigits(s: string): boolean {
 }
 
 /**
- * True when the line holds what no text dump has: NUL bytes, or U+FFFD (bytes that were not valid
- * UTF-8 when the caller decoded the file). Other control characters are kept: a quoted comment
- * may hold them and iptables accepts that.
+ * True when the line holds NUL bytes: no text dump has them (binary data). Other control
+ * characters and U+FFFD are kept: a quoted comment may hold them and iptables accepts that.
  */
 function hasBinary(line: string): boolean {
-  return line.indexOf('\0') >= 0 || line.indexOf('\ufffd') >= 0;
+  return line.indexOf('\0') >= 0;
 }
 
 /**
@@ -245,7 +244,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       continue;
     }
     if (hasBinary(line)) {
-      at('binary-data', lineNo, firstBinaryColumn(line), 'binary data (control characters or invalid UTF-8): this is not an iptables-save text line', line);
+      at('binary-data', lineNo, firstBinaryColumn(line), 'binary data (NUL bytes): this is not an iptables-save text line', line);
       continue;
     }
     if (skippingUnknown) {
@@ -517,6 +516,9 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     }
   }
 
+  if (tables.size === 0 && diagnostics.length === 0) {
+    at('no-tables', Math.max(1, lineNo), 1, lineNo === 0 ? 'empty input: no tables' : 'no *table block in the input', '');
+  }
   const finalFamily: Family = family ?? hint ?? 'ipv4';
   env.family = finalFamily;
   const ruleset: Ruleset = { family: finalFamily, tables: new Map(), source: file };
@@ -537,7 +539,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
 function firstBinaryColumn(line: string): number {
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
-    if (c === 0 || c === 0xfffd) return i + 1;
+    if (c === 0) return i + 1;
   }
   return 1;
 }
