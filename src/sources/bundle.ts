@@ -30,12 +30,16 @@ import type { LoadedSource } from './types.js';
 export const BUNDLE_VERSION = 1;
 
 const MAGIC = 'iptscope-bundle:';
+const BANNER = '# iptscope capture bundle:';
 const SECTION = /^=== (.+?) ===$/;
 const END = /^end(?: sha256:([0-9a-f]{64}))?$/;
 const FAMILIES: Family[] = ['ipv4', 'ipv6'];
 
 /** True when the text is a capture bundle (its header line appears among the first lines). */
 export function isBundle(text: string): boolean {
+  // Our own first comment line counts too, so a bundle cut short inside its comments is still
+  // reported as a damaged bundle rather than read as an empty dump.
+  if (text.startsWith(BANNER)) return true;
   const head = text.slice(0, 4096).split('\n', 40);
   for (const line of head) {
     const l = line.trim();
@@ -222,7 +226,7 @@ function oneLine(v: string): string {
 export function writeBundle(source: LoadedSource & { meta?: CaptureMeta }): string {
   const meta = source.meta;
   const out: string[] = [
-    '# iptscope capture bundle: a host\'s netfilter rules and the context the kernel consults.',
+    `${BANNER} a host's netfilter rules and the context the kernel consults.`,
     '# Open it with any iptscope command as SOURCE: iptscope show FILE, iptscope trace FILE …, iptscope FILE.',
     '# Sections start with "=== NAME ===" lines; the last line\'s digest covers everything above it',
     '# (replace that line with "=== end ===" after editing by hand).',
