@@ -251,6 +251,11 @@ function diffChain(
 ): ChainDiff | null {
   const oldRules = ca?.rules ?? [];
   const newRules = cb?.rules ?? [];
+  if (ca && cb && oldName === undefined && sameRawRules(oldRules, newRules)) {
+    // Fast path (most chains of a resync): the same rule lines, so the same canonical texts.
+    // Only the policy and counters can differ.
+    return unchangedRules(table, ca, cb, counters, fmt);
+  }
   const oldText = oldRules.map(fmt);
   const newText = newRules.map(fmt);
   // Identity of an old rule: its text with renamed chains (and its own chain's new name) rewritten.
@@ -408,6 +413,57 @@ function diffChain(
   if (policyChanged) d.policy = { old: policyOld, new: policyNew };
   if (ca?.span) d.declared.old = ca.span.line;
   if (cb?.span) d.declared.new = cb.span.line;
+  if (nonZero(chainCounters)) d.chainCounters = chainCounters;
+  return d;
+}
+
+/** A rule's source line without its `[pkts:bytes]` prefix. */
+function rawBody(r: Rule): string {
+  const raw = r.raw;
+  if (raw.charCodeAt(0) !== 91 /* [ */) return raw;
+  const k = raw.indexOf('] ');
+  return k < 0 ? raw : raw.slice(k + 2);
+}
+
+/** True when both chains have the same rule lines (ignoring counters and surrounding spaces). */
+function sameRawRules(a: Rule[], b: Rule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (rawBody(a[i]).trim() !== rawBody(b[i]).trim()) return false;
+  return true;
+}
+
+/** Diff of a chain whose rules are the same on both sides: policy and counters only. */
+function unchangedRules(
+  table: TableName,
+  ca: Chain,
+  cb: Chain,
+  counters: boolean,
+  fmt: (r: Rule) => string,
+): ChainDiff | null {
+  const counterChanges: CounterChange[] = [];
+  if (counters) {
+    for (let i = 0; i < ca.rules.length; i++) {
+      const d = delta(ca.rules[i].counters, cb.rules[i].counters);
+      if (nonZero(d)) counterChanges.push({ old: ref(ca.rules[i], fmt(ca.rules[i])), new: ref(cb.rules[i], fmt(cb.rules[i])), delta: d });
+    }
+  }
+  const policyChanged = ca.policy !== cb.policy;
+  const chainCounters = counters ? delta(ca.counters, cb.counters) : undefined;
+  if (!policyChanged && counterChanges.length === 0 && !nonZero(chainCounters)) return null;
+  const d: ChainDiff = {
+    table,
+    chain: cb.name,
+    status: policyChanged ? 'modified' : 'unchanged',
+    builtin: cb.builtin,
+    declared: {},
+    rules: { old: ca.rules.length, new: cb.rules.length },
+    changes: [],
+    hunks: [],
+    counters: counterChanges,
+  };
+  if (policyChanged) d.policy = { old: ca.policy, new: cb.policy };
+  if (ca.span) d.declared.old = ca.span.line;
+  if (cb.span) d.declared.new = cb.span.line;
   if (nonZero(chainCounters)) d.chainCounters = chainCounters;
   return d;
 }
