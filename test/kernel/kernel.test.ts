@@ -1,0 +1,165 @@
+/**
+ * Kernel conformance: every scenario packet replayed through the real Linux netfilter in network
+ * namespaces built from the scenario's context; the path the kernel reports (nft trace: matched
+ * rules and deciding policies, in order) must equal the engine's path for that packet — for
+ * statistic branches, one of the engine's outcomes — and the scenario's expected path when given.
+ *
+ * Runs when the process is root and `ip netns`, nft, iptables-restore and python3 work; otherwise
+ * the whole file is skipped with one line saying why. See /work/notes/README-KERNEL.md.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listScenarios, loadScenario, type LoadedScenario } from '../../src/sources/scenario.js';
+import { expectedOutcomes, outcomePath, parseEndpoint } from '../../src/core/scenario-check.js';
+import type { Outcome, TraceResult } from '../../src/core/netfilter/types.js';
+import type { ExpectedOutcome } from '../../src/core/scenario.js';
+import { KernelSession, type FlowTargets } from './lib/replay.js';
+import { kernelAvailable } from './lib/probe.js';
+import { sweepStale } from './lib/topology.js';
+import { sideBySide } from './lib/report.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SCENARIOS = path.join(ROOT, 'scenarios');
+
+const availability = await kernelAvailable();
+if (!availability.ok) console.log(`kernel conformance skipped: ${availability.reason}`);
+
+/** The engine, loaded when it exists (ENGINE's src/core/netfilter/index.ts). */
+interface Engine {
+  trace: (ruleset: unknown, context: unknown, packet: unknown, options?: unknown) => TraceResult;
+  resolveContext: (partial?: unknown) => { context: unknown; defaults: string[] };
+}
+async function loadEngine(): Promise<Engine | null> {
+  const mod = path.join(ROOT, 'src', 'core', 'netfilter', 'index.ts');
+  try {
+    return (await import(/* @vite-ignore */ mod)) as Engine;
+  } catch (e) {
+    console.log(`kernel conformance: engine not available (${(e as Error).message.split('\n')[0]}); comparing with the scenarios' expected paths only`);
+    return null;
+  }
+}
+
+const loaded: LoadedScenario[] = availability.ok
+  ? await Promise.all((await listScenarios(SCENARIOS)).map((d) => loadScenario(d)))
+  : [];
+const engine = availability.ok ? await loadEngine() : null;
+
+/** Candidate final destinations of a flow (where its listeners go), from expectations and the engine. */
+function flowTargets(exp: ExpectedOutcome[], outcomes: Outcome[]): FlowTargets {
+  const out: FlowTargets = [];
+  for (const e of exp) {
+    const ep = e.dst ? parseEndpoint(e.dst) : null;
+    if (ep?.port !== undefined) out.push({ addr: ep.addr, port: ep.port });
+  }
+  for (const o of outcomes) {
+    if (o.packet.dport !== undefined) out.push({ addr: o.packet.dst, port: o.packet.dport });
+  }
+  return out;
+}
+
+/** What the kernel's way of ending says about a disposition. */
+function endMatches(end: string, disposition: string | undefined, iface: string | undefined): boolean {
+  switch (disposition) {
+    case undefined:
+      return true;
+    case 'delivered':
+      return end === 'delivered';
+    case 'forwarded':
+    case 'sent':
+      return end.startsWith('left ') && (iface === undefined || end === `left ${iface}`);
+    case 'dropped':
+    case 'rejected':
+      return end === 'drop';
+    case 'no-route':
+      return end === 'no terminal event';
+    default:
+      return true;
+  }
+}
+
+describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network namespaces)', () => {
+  beforeAll(async () => {
+    const stale = await sweepStale();
+    if (stale.length) console.log(`kernel conformance: removed ${stale.length} stale namespace(s) of earlier runs`);
+  });
+
+  loaded.forEach((ls, si) => {
+    const sc = ls.scenario;
+    describe(sc.name, () => {
+      const session = new KernelSession(sc, ls.rulesText, `ipsc-${process.pid}-${si}`);
+      let setupError: Error | null = null;
+      beforeAll(async () => {
+        try {
+          await session.setup();
+        } catch (e) {
+          setupError = e as Error;
+        }
+      });
+      afterAll(async () => {
+        const errs = await session.teardown();
+        if (errs.length) throw new Error(`cleanup of ${sc.name} failed: ${errs.join('; ')}`);
+      });
+
+      sc.packets.forEach((sp, pi) => {
+        if (sp.kernelSkip) {
+          it.skip(`${sp.name} — kernelSkip: ${sp.kernelSkip}`, () => undefined);
+          console.log(`kernel conformance: ${sc.name}/${sp.name} not replayed: ${sp.kernelSkip}`);
+          return;
+        }
+        it(sp.name, async () => {
+          if (setupError) throw new Error(`setting up ${sc.name} in the kernel failed: ${setupError.message}`);
+          const exp = expectedOutcomes(sp.expect);
+          let engineOutcomes: Outcome[] = [];
+          if (engine) {
+            const { context } = engine.resolveContext(sc.context);
+            const assume = new Map<number, 'match' | 'nomatch'>();
+            for (const [line, v] of Object.entries(sp.assume ?? {})) assume.set(Number(line), v);
+            engineOutcomes = engine.trace(ls.parse.ruleset, context, sp.packet, { assume }).outcomes;
+          }
+          const k = await session.replay(sp, pi, flowTargets(exp, engineOutcomes));
+          const where = `${sc.name} / ${sp.name}`;
+          if (process.env.IPTSCOPE_KERNEL_VERBOSE) {
+            console.log(`${where}: kernel (${k.end})\n  ${k.path.join('\n  ')}\n  -- trace --\n  ${k.lines.join('\n  ')}`);
+          }
+          const header = `kernel (${k.end})`;
+          const problems: string[] = [];
+
+          // 1. The engine: the kernel's path is one of its outcomes' paths.
+          let matchedOutcome: Outcome | undefined;
+          if (engine) {
+            const paths = engineOutcomes.map((o) => outcomePath(o));
+            const idx = paths.findIndex((p) => p.join('\n') === k.path.join('\n'));
+            if (idx < 0) {
+              problems.push(
+                `${where}: the kernel's path is none of the engine's ${paths.length} outcome(s)\n` +
+                  paths.map((p, i) => sideBySide(header, k.path, `engine outcome ${i + 1}/${paths.length}`, p)).join('\n'),
+              );
+            } else {
+              matchedOutcome = engineOutcomes[idx];
+              if (!endMatches(k.end, matchedOutcome!.disposition.kind, matchedOutcome!.disposition.iface)) {
+                problems.push(`${where}: same path, but the kernel's packet ended "${k.end}" and the engine says ${matchedOutcome!.disposition.text}`);
+              }
+            }
+          }
+          // 2. The scenario's expected paths, when every expected outcome gives one.
+          if (exp.length > 0 && exp.every((e) => e.path)) {
+            const idx = exp.findIndex((e) => e.path!.join('\n') === k.path.join('\n'));
+            if (idx < 0) {
+              problems.push(
+                `${where}: the kernel's path is none of the scenario's ${exp.length} expected path(s)\n` +
+                  exp.map((e, i) => sideBySide(header, k.path, `expected ${i + 1}/${exp.length}`, e.path!)).join('\n'),
+              );
+            } else if (!endMatches(k.end, exp[idx]!.disposition, exp[idx]!.iface)) {
+              problems.push(`${where}: the kernel's packet ended "${k.end}", the scenario expects ${exp[idx]!.disposition}${exp[idx]!.iface ? ` ${exp[idx]!.iface}` : ''}`);
+            }
+          }
+          if (problems.length) {
+            throw new Error(`${problems.join('\n\n')}\n\nkernel trace:\n  ${k.lines.join('\n  ')}`);
+          }
+          expect(problems).toEqual([]);
+        });
+      });
+    });
+  });
+});

@@ -1,0 +1,359 @@
+/**
+ * Replays a scenario's packets through the real kernel: one set of namespaces per scenario (built
+ * from its context), its rules loaded with iptables-restore / ip6tables-restore in the node
+ * namespace, and for each packet a fresh conntrack table, a trace selector for exactly that packet,
+ * the packet itself (raw socket, or a real flow for ESTABLISHED / reply packets) and the path the
+ * kernel reports.
+ */
+import ipaddr from 'ipaddr.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Scenario, ScenarioPacket } from '../../../src/core/scenario.js';
+import type { PacketSpec } from '../../../src/core/netfilter/types.js';
+import { LineProcess, nsRun, run } from './exec.js';
+import {
+  installTraceTable,
+  readHandles,
+  setTraceRule,
+  TraceMonitor,
+  waitMonitorReady,
+  type HandleMap,
+  type KernelPath,
+} from './nfttrace.js';
+import { buildTopology, destroyNamespaces, ensureAddress, type Topology } from './topology.js';
+
+const PKT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pkt.py');
+
+/** Where a flow's listener must run: candidate final destinations `ip:port` (from expectations). */
+export type FlowTargets = { addr: string; port: number }[];
+
+export interface ReplayPacketResult {
+  name: string;
+  skipped?: string;
+  kernel?: KernelPath;
+  error?: string;
+}
+
+function isV6(a: string): boolean {
+  return a.includes(':');
+}
+
+function norm(a: string): string {
+  return ipaddr.process(a.split('/')[0]!).toString();
+}
+
+/** Default source port when the scenario gives none (deterministic per packet index). */
+function portOf(spec: PacketSpec, idx: number): number {
+  return spec.sport ?? 41000 + idx;
+}
+
+const NFT_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'];
+
+/** nft selector for one packet direction. */
+function selector(
+  v6: boolean,
+  proto: string,
+  t: { src?: string; dst?: string; sport?: number; dport?: number },
+  opts: { flags?: string[]; icmpType?: number; icmpId?: number },
+): string {
+  const l3 = v6 ? 'ip6' : 'ip';
+  const parts: string[] = [];
+  if (t.src) parts.push(`${l3} saddr ${t.src}`);
+  if (t.dst) parts.push(`${l3} daddr ${t.dst}`);
+  if (proto === 'tcp' || proto === 'udp' || proto === 'sctp') {
+    parts.push(`meta l4proto ${proto}`);
+    if (t.sport !== undefined) parts.push(`th sport ${t.sport}`);
+    if (t.dport !== undefined) parts.push(`th dport ${t.dport}`);
+    if (proto === 'tcp' && opts.flags) {
+      const set = opts.flags.map((f) => f.toLowerCase()).filter((f) => NFT_FLAGS.includes(f));
+      parts.push(`tcp flags & (${NFT_FLAGS.join(' | ')}) == ${set.length ? set.join(' | ') : '0x0'}`);
+    }
+  } else if (proto === 'icmp' || proto === 'icmpv6') {
+    const p = v6 ? 'icmpv6' : 'icmp';
+    parts.push(`meta l4proto ${v6 ? 'ipv6-icmp' : 'icmp'}`);
+    if (opts.icmpType !== undefined) parts.push(`${p} type ${opts.icmpType}`);
+    if (opts.icmpId !== undefined) parts.push(`${p} id ${opts.icmpId}`);
+  } else {
+    parts.push(`meta l4proto ${proto}`);
+  }
+  return parts.join(' ');
+}
+
+function protoName(p: string, v6: boolean): string {
+  const s = p.toLowerCase();
+  if (s === '6') return 'tcp';
+  if (s === '17') return 'udp';
+  if (s === '1' || s === 'icmp') return v6 ? 'icmpv6' : 'icmp';
+  if (s === '58' || s === 'ipv6-icmp' || s === 'icmp6' || s === 'icmpv6') return 'icmpv6';
+  return s;
+}
+
+/** One scenario's kernel replay session. */
+export class KernelSession {
+  topo!: Topology;
+  mon!: TraceMonitor;
+  handles!: HandleMap;
+  readonly created: string[] = [];
+  readonly procs: LineProcess[] = [];
+  private v6: boolean;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly rulesText: string,
+    readonly base: string,
+  ) {
+    this.v6 = scenario.family === 'ipv6';
+  }
+
+  get family(): 'ip' | 'ip6' {
+    return this.v6 ? 'ip6' : 'ip';
+  }
+
+  async setup(): Promise<void> {
+    this.topo = await buildTopology(this.scenario.context, this.base, this.created);
+    const node = this.topo.node;
+    await installTraceTable(node);
+    this.mon = new TraceMonitor(node);
+    // Canary: a packet from the node to its own loopback, before any scenario rule exists.
+    const canaryDst = this.v6 ? '::1' : '127.0.0.1';
+    const h = await setTraceRule(node, selector(this.v6, 'udp', { src: canaryDst, dst: canaryDst, sport: 9, dport: 9 }, {}));
+    await waitMonitorReady(
+      this.mon,
+      async () => {
+        await nsRun(node, 'python3', [PKT, 'send', '--proto', 'udp', '--src', canaryDst, '--dst', canaryDst, '--sport', '9', '--dport', '9']);
+      },
+      h,
+    );
+    const restore = this.v6 ? 'ip6tables-restore' : 'iptables-restore';
+    try {
+      await nsRun(node, restore, [], { input: this.rulesText, timeoutMs: 20_000 });
+    } catch (e) {
+      throw new Error(`${restore} rejected ${this.scenario.name}'s rules: ${(e as Error).message}`);
+    }
+    this.handles = await readHandles(node);
+  }
+
+  /** The namespace a packet is sent from. */
+  senderNs(spec: PacketSpec): string {
+    if (spec.local) return this.topo.node;
+    if (!spec.iif) throw new Error('packet has neither iif nor local');
+    const behind = this.topo.peers.filter((p) => p.iface === spec.iif);
+    if (behind.length === 0) {
+      throw new Error(`no namespace behind interface ${spec.iif} (add it to the context's interfaces, with a peer)`);
+    }
+    const src = norm(spec.src);
+    const own = behind.find((p) => p.addresses.has(src));
+    if (own) return own.ns;
+    if (spec.physIn) {
+      const byPort = behind.find((p) => p.port === spec.physIn);
+      if (byPort) return byPort.ns;
+    }
+    return behind[0]!.ns;
+  }
+
+  /** The namespace owning an address (the node, a peer), or null. */
+  ownerNs(addr: string): string | null {
+    const a = norm(addr);
+    if (this.topo.nodeAddresses.has(a) || a.startsWith('127.')) return this.topo.node;
+    return this.topo.peers.find((p) => p.addresses.has(a))?.ns ?? null;
+  }
+
+  async replay(sp: ScenarioPacket, idx: number, targets: FlowTargets): Promise<KernelPath> {
+    const spec = sp.packet;
+    const v6 = this.v6;
+    const proto = protoName(spec.proto, v6);
+    if (spec.fragment) throw new Error('a non-first fragment (-f) cannot be replayed: conntrack reassembles fragments before any rule sees them; set kernelSkip');
+    if (!spec.local && spec.mark) {
+      throw new Error('packet.mark on a received packet cannot be reproduced: the kernel clears skb->mark when a packet crosses namespaces; set kernelSkip');
+    }
+    if (spec.ctState === 'RELATED') throw new Error('ctState RELATED is not replayed by the harness; set kernelSkip');
+    if (!spec.local && (spec.uid !== undefined || spec.gid !== undefined)) throw new Error('uid/gid need a local packet');
+    const node = this.topo.node;
+    await nsRun(node, 'conntrack', ['-F'], { check: false });
+    const from = this.mon.mark();
+    const sender = this.senderNs(spec);
+    if (spec.srcMac && sender !== node) {
+      await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', spec.srcMac]);
+    }
+    const sport = portOf(spec, idx);
+    const dport = spec.dport ?? 80;
+    const flow = spec.reply === true || spec.ctState === 'ESTABLISHED';
+    const handleMap = async (): Promise<HandleMap> => this.handles;
+
+    if (!flow) {
+      const invalid = spec.ctState === 'INVALID';
+      if (invalid && proto !== 'tcp') throw new Error('ctState INVALID is replayed for TCP only (an ACK without a flow, nf_conntrack_tcp_loose=0)');
+      if (invalid) await nsRun(node, 'sysctl', ['-q', '-w', 'net.netfilter.nf_conntrack_tcp_loose=0']);
+      try {
+        const flags = spec.tcpFlags ?? (invalid ? ['ACK'] : ['SYN']);
+        const icmpType = spec.icmpType ?? (proto === 'icmp' ? 8 : proto === 'icmpv6' ? 128 : undefined);
+        const sel = selector(v6, proto, { src: norm(spec.src), dst: norm(spec.dst), sport: ports(proto) ? sport : undefined, dport: ports(proto) ? dport : undefined }, {
+          flags: proto === 'tcp' ? flags : undefined,
+          icmpType,
+        });
+        const handles = await setTraceRule(node, sel);
+        if (spec.uid !== undefined || spec.gid !== undefined) {
+          if (proto !== 'tcp' && proto !== 'udp') throw new Error('uid/gid packets are sent from a socket: tcp or udp only');
+          const args = [PKT, 'sock', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst), '--sport', String(sport), '--dport', String(dport)];
+          if (spec.uid !== undefined) args.push('--uid', String(spec.uid));
+          if (spec.gid !== undefined) args.push('--gid', String(spec.gid));
+          if (spec.ttl !== undefined) args.push('--ttl', String(spec.ttl));
+          if (spec.length !== undefined) args.push('--length', String(spec.length));
+          await nsRun(sender, 'python3', args);
+        } else {
+          const args = [PKT, 'send', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst)];
+          if (ports(proto)) args.push('--sport', String(sport), '--dport', String(dport));
+          if (proto === 'tcp') args.push('--flags', flags.join(','));
+          if (icmpType !== undefined) args.push('--icmp-type', String(icmpType), '--icmp-code', String(spec.icmpCode ?? 0));
+          if (spec.ttl !== undefined) args.push('--ttl', String(spec.ttl));
+          if (spec.length !== undefined) args.push('--length', String(spec.length));
+          if (spec.mark) args.push('--mark', String(spec.mark));
+          await nsRun(sender, 'python3', args);
+        }
+        return await this.mon.collect(from, handles, handleMap, this.family);
+      } finally {
+        if (invalid) await nsRun(node, 'sysctl', ['-q', '-w', 'net.netfilter.nf_conntrack_tcp_loose=1']);
+      }
+    }
+    return this.replayFlow(spec, proto, sender, sport, dport, targets, from);
+  }
+
+  /** ESTABLISHED and reply packets: establish a real flow first, then trace one packet of it. */
+  private async replayFlow(
+    spec: PacketSpec,
+    proto: string,
+    sender: string,
+    sport: number,
+    dport: number,
+    targets: FlowTargets,
+    from: number,
+  ): Promise<KernelPath> {
+    const node = this.topo.node;
+    const v6 = this.v6;
+    const src = norm(spec.src);
+    const dst = norm(spec.dst);
+    const handleMap = async (): Promise<HandleMap> => this.handles;
+    const flowProcs: LineProcess[] = [];
+    const start = (ns: string, label: string, args: string[]): LineProcess => {
+      const p = new LineProcess(`${label} in ${ns}`, 'ip', ['netns', 'exec', ns, 'python3', PKT, ...args]);
+      this.procs.push(p);
+      flowProcs.push(p);
+      return p;
+    };
+    try {
+      if (proto === 'icmp' || proto === 'icmpv6') {
+        const echo = v6 ? 128 : 8;
+        const echoReply = v6 ? 129 : 0;
+        const id = sport;
+        const send = (): Promise<unknown> =>
+          nsRun(sender, 'python3', [PKT, 'send', '--proto', proto, '--src', src, '--dst', dst, '--icmp-type', String(echo), '--icmp-id', String(id)]);
+        if (spec.reply) {
+          const handles = await setTraceRule(node, selector(v6, proto, {}, { icmpType: echoReply, icmpId: id }));
+          await send();
+          return await this.mon.collect(from, handles, handleMap, this.family);
+        }
+        await setTraceRule(node, 'meta l4proto 255');
+        await send();
+        await this.waitReplied('icmp', id);
+        const handles = await setTraceRule(node, selector(v6, proto, { src, dst }, { icmpType: echo, icmpId: id }));
+        const from2 = this.mon.mark();
+        await send();
+        return await this.mon.collect(from2, handles, handleMap, this.family);
+      }
+      if (proto !== 'tcp' && proto !== 'udp') throw new Error(`ESTABLISHED / reply packets are replayed for tcp, udp and icmp echo, not ${proto}`);
+
+      await ensureAddress(this.topo, sender, src);
+      // Listeners wherever the flow may end (every candidate final destination).
+      const cands = targets.length > 0 ? targets : [{ addr: dst, port: dport }];
+      const servers: LineProcess[] = [];
+      const seen = new Set<string>();
+      for (const t of cands) {
+        const ns = this.ownerNs(t.addr);
+        if (!ns) throw new Error(`no namespace owns ${t.addr}, the flow's destination: add a peer with that address`);
+        const key = `${ns} ${t.port}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        servers.push(start(ns, `${proto} server :${t.port}`, ['server', '--proto', proto, '--family', v6 ? '6' : '4', '--port', String(t.port)]));
+      }
+      await Promise.all(servers.map((s) => s.waitLine((l) => l === 'ready', 3000)));
+      await setTraceRule(node, 'meta l4proto 255');
+      const client = start(sender, `${proto} client`, ['client', '--proto', proto, '--src', src, '--sport', String(sport), '--dst', dst, '--dport', String(dport)]);
+      const anyServer = (pred: (l: string) => boolean, ms: number): Promise<LineProcess> =>
+        Promise.any(servers.map((s) => s.waitLine(pred, ms).then((i) => (i < 0 ? Promise.reject(new Error('exited')) : s)))).catch(() => {
+          throw new Error(
+            `flow ${src}:${sport} → ${dst}:${dport} did not reach any listener (${cands.map((c) => `${c.addr}:${c.port}`).join(', ')}); ` +
+              `client said ${JSON.stringify(client.lines)}; servers said ${JSON.stringify(servers.map((s) => s.lines))}`,
+          );
+        });
+      let server: LineProcess;
+      if (proto === 'tcp') {
+        await client.waitLine((l) => l === 'connected' || l.startsWith('error'), 4000).then((i) => {
+          if (i < 0 || client.lines[i] !== 'connected') throw new Error(`TCP connect ${src}:${sport} → ${dst}:${dport} failed: ${client.lines.join('; ')} ${client.stderr}`);
+        });
+        server = await anyServer((l) => l === 'accepted', 3000);
+      } else {
+        await client.waitLine((l) => l === 'ready', 3000);
+        client.write('send');
+        server = await anyServer((l) => l === 'received', 3000);
+      }
+      const flags = spec.tcpFlags ?? ['ACK'];
+      const psh = flags.map((f) => f.toUpperCase()).includes('PSH');
+      if (spec.reply) {
+        const reply = await this.replyTuple(proto, src, sport);
+        const handles = await setTraceRule(node, selector(v6, proto, reply, { flags: proto === 'tcp' ? flags : undefined }));
+        const from2 = this.mon.mark();
+        if (proto === 'udp' || psh) server.write('send');
+        else client.write('send');
+        return await this.mon.collect(from2, handles, handleMap, this.family);
+      }
+      if (proto === 'udp') {
+        // The flow is ESTABLISHED once a reply was seen.
+        server.write('send');
+        await client.waitLine((l) => l === 'received', 3000);
+      }
+      const handles = await setTraceRule(node, selector(v6, proto, { src, dst, sport, dport }, { flags: proto === 'tcp' ? flags : undefined }));
+      const from2 = this.mon.mark();
+      if (proto === 'udp' || psh) client.write('send');
+      else server.write('send'); // the client's kernel answers the data with a pure ACK
+      return await this.mon.collect(from2, handles, handleMap, this.family);
+    } finally {
+      await Promise.all(flowProcs.map((p) => p.stop()));
+      void from;
+    }
+  }
+
+  /** The reply direction's tuple of the flow from src:sport, as conntrack in the node records it. */
+  private async replyTuple(proto: string, src: string, sport: number): Promise<{ src: string; dst: string; sport: number; dport: number }> {
+    const r = await nsRun(this.topo.node, 'conntrack', ['-L', '-p', proto, '-f', this.v6 ? 'ipv6' : 'ipv4', '--orig-src', src, '--orig-port-src', String(sport)], { check: false });
+    const line = r.stdout.split('\n').find((l) => l.includes(`sport=${sport}`));
+    if (!line) throw new Error(`no conntrack entry for ${src}:${sport} in the node: ${r.stdout} ${r.stderr}`);
+    const all = [...line.matchAll(/src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/g)];
+    const rep = all[1];
+    if (!rep) throw new Error(`cannot read the reply tuple from: ${line}`);
+    return { src: rep[1]!, dst: rep[2]!, sport: Number(rep[3]), dport: Number(rep[4]) };
+  }
+
+  /** Wait until the node's conntrack entry of an ICMP echo flow has seen the reply. */
+  private async waitReplied(_proto: 'icmp', id: number): Promise<void> {
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const r = await nsRun(this.topo.node, 'conntrack', ['-L', '-p', this.v6 ? 'icmpv6' : 'icmp', '-f', this.v6 ? 'ipv6' : 'ipv4'], { check: false });
+      const line = r.stdout.split('\n').find((l) => l.includes(`id=${id}`));
+      if (line && !line.includes('UNREPLIED')) return;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`the echo request with id ${id} got no reply through the node within 3 s`);
+  }
+
+  async teardown(): Promise<string[]> {
+    const errs: string[] = [];
+    await Promise.all(this.procs.map((p) => p.stop()));
+    if (this.mon) await this.mon.stop();
+    errs.push(...(await destroyNamespaces(this.created)));
+    return errs;
+  }
+}
+
+function ports(proto: string): boolean {
+  return proto === 'tcp' || proto === 'udp' || proto === 'sctp';
+}

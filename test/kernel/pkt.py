@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Packet helper of the iptscope kernel harness (test/kernel). Python standard library only.
+
+Runs inside a network namespace (`ip netns exec NS python3 pkt.py ...`) created by the harness.
+
+  send    one crafted packet through a raw socket with the IP header included, so every field
+          the engine's PacketSpec names is exact: addresses, ports, TCP flags, ICMP type/code,
+          TTL / hop limit, total length, skb mark (SO_MARK, local packets only).
+  sock    one packet from an ordinary socket opened after setgid/setuid (for -m owner), TCP SYN
+          (non-blocking connect) or a UDP datagram.
+  server  a TCP or UDP listener driven by line commands on stdin (prints `ready`, `accepted`,
+          `received`; `send` writes one byte to the peer).
+  client  a TCP connection / UDP socket with a fixed source address and port, driven by line
+          commands on stdin (prints `connected`, `sent`, `received`).
+
+Every process ends by itself when its stdin closes or after --life seconds, so nothing can
+outlive the harness even if the harness is killed.
+"""
+import argparse
+import ipaddress
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+IPPROTO = {"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58, "ipv6-icmp": 58, "sctp": 132}
+TCP_FLAG_BITS = {"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20, "ECE": 0x40, "CWR": 0x80}
+SO_MARK = 36
+
+
+def out(msg):
+    sys.stdout.write(msg + "\n")
+    sys.stdout.flush()
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def pseudo_header(fam, src, dst, proto, length):
+    if fam == 4:
+        return src.packed + dst.packed + struct.pack("!BBH", 0, proto, length)
+    return src.packed + dst.packed + struct.pack("!IxxxB", length, proto)
+
+
+def l4_header(a, fam, src, dst, proto, payload_len):
+    """Transport header + payload with a correct checksum."""
+    payload = b"\0" * payload_len
+    if proto == 6:
+        flags = 0
+        for f in (a.flags or "SYN").split(","):
+            if f:
+                flags |= TCP_FLAG_BITS[f.upper()]
+        ack = 1 if flags & 0x10 else 0
+        hdr = struct.pack("!HHIIBBHHH", a.sport, a.dport, 1000, ack, 5 << 4, flags, 64240, 0, 0)
+        csum = checksum(pseudo_header(fam, src, dst, 6, len(hdr) + len(payload)) + hdr + payload)
+        return hdr[:16] + struct.pack("!H", csum) + hdr[18:] + payload
+    if proto == 17:
+        length = 8 + len(payload)
+        hdr = struct.pack("!HHHH", a.sport, a.dport, length, 0)
+        csum = checksum(pseudo_header(fam, src, dst, 17, length) + hdr + payload) or 0xFFFF
+        return hdr[:6] + struct.pack("!H", csum) + payload
+    if proto in (1, 58):
+        itype = a.icmp_type if a.icmp_type is not None else (8 if proto == 1 else 128)
+        hdr = struct.pack("!BBHHH", itype, a.icmp_code or 0, 0, a.icmp_id, 1)
+        body = hdr + payload
+        if proto == 1:
+            csum = checksum(body)
+        else:
+            csum = checksum(pseudo_header(fam, src, dst, 58, len(body)) + body)
+        return body[:2] + struct.pack("!H", csum) + body[4:]
+    if proto == 132:
+        # SCTP common header + an INIT chunk is not needed by any rule here: ports only.
+        hdr = struct.pack("!HHII", a.sport, a.dport, 0, 0)
+        return hdr + payload
+    return payload
+
+
+def l4_min(proto):
+    return {6: 20, 17: 8, 1: 8, 58: 8, 132: 12}.get(proto, 0)
+
+
+def cmd_send(a):
+    src = ipaddress.ip_address(a.src)
+    dst = ipaddress.ip_address(a.dst)
+    fam = src.version
+    proto = IPPROTO.get(a.proto, None)
+    if proto is None:
+        proto = int(a.proto)
+    iphdr_len = 20 if fam == 4 else 40
+    total = a.length if a.length else 60
+    payload_len = max(0, total - iphdr_len - l4_min(proto))
+    l4 = l4_header(a, fam, src, dst, proto, payload_len)
+    if fam == 4:
+        tot = iphdr_len + len(l4)
+        ver_ihl = (4 << 4) | 5
+        frag = 0x4000  # DF
+        hdr = struct.pack("!BBHHHBBH4s4s", ver_ihl, a.tos, tot, 4242, frag, a.ttl, proto, 0, src.packed, dst.packed)
+        hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+        pkt = hdr + l4
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        addr = (str(dst), 0)
+    else:
+        hdr = struct.pack("!IHBB16s16s", (6 << 28) | (a.tos << 20), len(l4), proto, a.ttl, src.packed, dst.packed)
+        pkt = hdr + l4
+        # AF_INET6 + IPPROTO_RAW implies IPV6_HDRINCL on Linux.
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        addr = (str(dst), 0)
+    if a.mark:
+        s.setsockopt(socket.SOL_SOCKET, SO_MARK, a.mark)
+    if a.dev:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, a.dev.encode())
+    try:
+        s.sendto(pkt, addr)
+        out("sent")
+    except PermissionError:
+        # A local packet dropped by an OUTPUT / POSTROUTING rule: the send fails with EPERM after
+        # netfilter saw (and traced) the packet.
+        out("sent (EPERM: dropped on output)")
+    s.close()
+
+
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def cmd_sock(a):
+    """One packet from an ordinary socket owned by --uid/--gid (created after dropping root)."""
+    fam = family_of(a.dst)
+    if a.gid is not None:
+        os.setgroups([a.gid])
+        os.setgid(a.gid)
+    if a.uid is not None:
+        os.setuid(a.uid)
+    if a.proto == "tcp":
+        s = socket.socket(fam, socket.SOCK_STREAM)
+    else:
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.ttl:
+        if fam == socket.AF_INET:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, a.ttl)
+        else:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, a.ttl)
+    s.bind((a.src, a.sport))
+    if a.proto == "tcp":
+        s.setblocking(False)
+        try:
+            s.connect((a.dst, a.dport))
+        except (BlockingIOError, OSError):
+            pass
+        out("sent")
+        time.sleep(0.2)
+    else:
+        payload_len = max(0, (a.length or 60) - (20 if fam == socket.AF_INET else 40) - 8)
+        s.sendto(b"\0" * payload_len, (a.dst, a.dport))
+        out("sent")
+    s.close()
+
+
+def stdin_lines(deadline):
+    """Yield stdin lines until EOF or the deadline."""
+    buf = b""
+    fd = sys.stdin.fileno()
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if not r:
+            yield None
+            continue
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            yield line.decode().strip()
+    return
+
+
+def cmd_server(a):
+    fam = socket.AF_INET6 if a.family == 6 else socket.AF_INET
+    bind = "::" if fam == socket.AF_INET6 else "0.0.0.0"
+    deadline = time.monotonic() + a.life
+    if a.proto == "tcp":
+        ls = socket.socket(fam, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        ls.bind((bind, a.port))
+        ls.listen(8)
+        ls.setblocking(False)
+        out("ready")
+        conn = None
+        for line in stdin_lines(deadline):
+            if conn is None:
+                try:
+                    conn, _ = ls.accept()
+                    out("accepted")
+                except BlockingIOError:
+                    pass
+            if line == "send" and conn is not None:
+                conn.send(b"x")
+                out("sent")
+            elif line == "send":
+                out("error: no connection")
+            if conn is not None:
+                try:
+                    conn.setblocking(False)
+                    if conn.recv(4096):
+                        out("received")
+                except (BlockingIOError, OSError):
+                    pass
+        return
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((bind, a.port))
+    s.setblocking(False)
+    out("ready")
+    peer = None
+    for line in stdin_lines(deadline):
+        try:
+            _, peer = s.recvfrom(4096)
+            out("received")
+        except BlockingIOError:
+            pass
+        if line == "send":
+            if peer is None:
+                out("error: nothing received yet")
+            else:
+                s.sendto(b"x", peer)
+                out("sent")
+
+
+def cmd_client(a):
+    fam = family_of(a.dst)
+    deadline = time.monotonic() + a.life
+    if a.proto == "tcp":
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a.src, a.sport))
+        s.settimeout(a.connect_timeout)
+        try:
+            s.connect((a.dst, a.dport))
+        except OSError as e:
+            out("error: connect %s" % e)
+            return
+        s.setblocking(False)
+        out("connected")
+    else:
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a.src, a.sport))
+        s.connect((a.dst, a.dport))
+        s.setblocking(False)
+        out("ready")
+    for line in stdin_lines(deadline):
+        if line == "send":
+            s.send(b"y")
+            out("sent")
+        try:
+            if s.recv(4096):
+                out("received")
+        except (BlockingIOError, OSError):
+            pass
+
+
+def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("send")
+    sp.add_argument("--proto", required=True)
+    sp.add_argument("--src", required=True)
+    sp.add_argument("--dst", required=True)
+    sp.add_argument("--sport", type=int, default=0)
+    sp.add_argument("--dport", type=int, default=0)
+    sp.add_argument("--flags", default=None)
+    sp.add_argument("--icmp-type", type=int, default=None)
+    sp.add_argument("--icmp-code", type=int, default=0)
+    sp.add_argument("--icmp-id", type=int, default=0)
+    sp.add_argument("--ttl", type=int, default=64)
+    sp.add_argument("--tos", type=int, default=0)
+    sp.add_argument("--length", type=int, default=0)
+    sp.add_argument("--mark", type=int, default=0)
+    sp.add_argument("--dev", default=None)
+    so = sub.add_parser("sock")
+    so.add_argument("--proto", required=True)
+    so.add_argument("--src", required=True)
+    so.add_argument("--dst", required=True)
+    so.add_argument("--sport", type=int, required=True)
+    so.add_argument("--dport", type=int, required=True)
+    so.add_argument("--uid", type=int, default=None)
+    so.add_argument("--gid", type=int, default=None)
+    so.add_argument("--ttl", type=int, default=0)
+    so.add_argument("--length", type=int, default=0)
+    ss = sub.add_parser("server")
+    ss.add_argument("--proto", required=True)
+    ss.add_argument("--family", type=int, default=4)
+    ss.add_argument("--port", type=int, required=True)
+    ss.add_argument("--life", type=float, default=30)
+    sc = sub.add_parser("client")
+    sc.add_argument("--proto", required=True)
+    sc.add_argument("--src", required=True)
+    sc.add_argument("--sport", type=int, required=True)
+    sc.add_argument("--dst", required=True)
+    sc.add_argument("--dport", type=int, required=True)
+    sc.add_argument("--life", type=float, default=30)
+    sc.add_argument("--connect-timeout", type=float, default=3)
+    a = p.parse_args()
+    {"send": cmd_send, "sock": cmd_sock, "server": cmd_server, "client": cmd_client}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
