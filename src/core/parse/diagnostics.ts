@@ -80,6 +80,15 @@ export const DIAGNOSTIC_CODES = {
   'chain-in-use': 'error',
   /** Input without any `*table` block (empty file, only comments). */
   'no-tables': 'warning',
+  // Lint findings (src/core/parse/lint.ts), beyond what the parser reports:
+  /** A user chain that no rule jumps or goes to (dead unless something outside the dump jumps there). */
+  'unreferenced-chain': 'warning',
+  /** A rule after an unconditional terminating rule of the same chain: it can never match. */
+  'shadowed-rule': 'warning',
+  /** A jump to a chain without rules: it only costs time. */
+  'jump-to-empty-chain': 'info',
+  /** The same rule twice in one chain. */
+  'duplicate-rule': 'warning',
   /** Too many diagnostics: the rest are suppressed. */
   'too-many-diagnostics': 'error',
 } as const satisfies Record<string, Severity>;
