@@ -6,21 +6,18 @@
 import { readFile } from 'node:fs/promises';
 import type { Family, ParseResult, Ruleset } from '../core/model.js';
 import type { HostContext, PacketSpec } from '../core/netfilter/types.js';
-import { resolveContext } from '../core/netfilter/index.js';
-import {
-  diffBehaviour,
-  diffStructural,
-  formatBehaviourText,
-  formatStructuralText,
-  GENERIC_NODE_CONTEXT,
-  GENERIC_NODE_TEXT,
-  DEFAULT_MAX_PROBES,
-} from '../core/diff/index.js';
-import type { BehaviourDiff, StructuralDiff } from '../core/diff/index.js';
+// The engine (behaviour) is loaded only when probes are traced: --no-behaviour stays light.
+import { diffStructural } from '../core/diff/structural.js';
+import { formatBehaviourText, formatStructuralText } from '../core/diff/text.js';
+import { GENERIC_NODE_CONTEXT, GENERIC_NODE_TEXT } from '../core/diff/probes.js';
+import type { BehaviourDiff, StructuralDiff } from '../core/diff/types.js';
 import { openSource } from '../sources/index.js';
 import type { LoadedSource } from '../sources/types.js';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
+
+/** Default bound on derived probes (same as the core's DEFAULT_MAX_PROBES). */
+const DEFAULT_MAX_PROBES = 2000;
 
 const HELP = `usage: iptscope diff OLD NEW [options]
 
@@ -220,6 +217,11 @@ function firstError(src: LoadedSource): string | undefined {
   return undefined;
 }
 
+/** Family of a user packet by its source address. */
+function packetFamily(p: PacketSpec): Family {
+  return p.src.includes(':') || p.dst.includes(':') ? 'ipv6' : 'ipv4';
+}
+
 function emptyRuleset(family: Family, source: string): Ruleset {
   return { family, tables: new Map(), source };
 }
@@ -254,30 +256,34 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const extra = [...opts.packets];
   for (const f of opts.packetFiles) extra.push(...(await readPackets(f)));
-  let ctxA: HostContext | undefined;
-  let ctxB: HostContext | undefined;
-  if (opts.behaviour) {
-    const partA = given ?? oldSrc.context ?? newSrc.context;
-    const partB = given ?? newSrc.context ?? oldSrc.context;
-    if (!partA && !partB) notes.push(GENERIC_NODE_TEXT);
-    ctxA = resolveContext(partA ?? GENERIC_NODE_CONTEXT).context;
-    ctxB = resolveContext(partB ?? GENERIC_NODE_CONTEXT).context;
-  }
-
   const families = (['ipv4', 'ipv6'] as const).filter((f) => oldSrc.rulesets[f] || newSrc.rulesets[f]);
   const results: Array<{ family: Family; structural: StructuralDiff; behaviour: BehaviourDiff | null }> = [];
+  const pairs: Array<[Ruleset, Ruleset]> = [];
   for (const family of families) {
     const a = oldSrc.rulesets[family]?.ruleset ?? emptyRuleset(family, oldSrc.label);
     const b = newSrc.rulesets[family]?.ruleset ?? emptyRuleset(family, newSrc.label);
     if (!a.source) a.source = oldSrc.label;
     if (!b.source) b.source = newSrc.label;
-    const structural = diffStructural(a, b, { context: opts.unified });
-    let behaviour: BehaviourDiff | null = null;
-    if (opts.behaviour && ctxA && ctxB && (!structural.identical || extra.length > 0)) {
-      const mine = extra.filter((p) => (p.src.includes(':') ? 'ipv6' : 'ipv4') === family);
-      behaviour = diffBehaviour(a, b, ctxA, ctxB, mine, { maxProbes: opts.maxProbes, structural });
+    pairs.push([a, b]);
+    results.push({ family, structural: diffStructural(a, b, { context: opts.unified }), behaviour: null });
+  }
+
+  // Behaviour: only where the rules differ (or the user asked about packets); the engine is
+  // loaded only then.
+  const wanted = results.filter((r) => !r.structural.identical || extra.some((p) => packetFamily(p) === r.family));
+  if (opts.behaviour && wanted.length > 0) {
+    const { resolveContext } = await import('../core/netfilter/index.js');
+    const { diffBehaviour } = await import('../core/diff/behaviour.js');
+    const partA = given ?? oldSrc.context ?? newSrc.context;
+    const partB = given ?? newSrc.context ?? oldSrc.context;
+    if (!partA && !partB) notes.push(GENERIC_NODE_TEXT);
+    const ctxA: HostContext = resolveContext(partA ?? GENERIC_NODE_CONTEXT).context;
+    const ctxB: HostContext = resolveContext(partB ?? GENERIC_NODE_CONTEXT).context;
+    for (const r of wanted) {
+      const [a, b] = pairs[results.indexOf(r)];
+      const mine = extra.filter((p) => packetFamily(p) === r.family);
+      r.behaviour = diffBehaviour(a, b, ctxA, ctxB, mine, { maxProbes: opts.maxProbes, structural: r.structural });
     }
-    results.push({ family, structural, behaviour });
   }
   const different = results.some((r) => !r.structural.identical || (r.behaviour?.changes.length ?? 0) > 0);
 

@@ -113,10 +113,14 @@ export function summaryLine(d: StructuralDiff): string {
   const add = (n: number, what: string) => {
     if (n) parts.push(`${n} ${what}`);
   };
-  add(s.rulesAdded, s.rulesAdded === 1 ? 'rule added' : 'rules added');
-  add(s.rulesRemoved, 'removed');
-  add(s.rulesMoved, 'moved');
-  add(s.rulesChanged, 'changed');
+  // `3 rules added, 2 removed`: the noun goes with the first count.
+  const rules: Array<[number, string]> = [
+    [s.rulesAdded, 'added'],
+    [s.rulesRemoved, 'removed'],
+    [s.rulesMoved, 'moved'],
+    [s.rulesChanged, 'changed'],
+  ].filter(([n]) => (n as number) > 0) as Array<[number, string]>;
+  rules.forEach(([n, what], k) => parts.push(k === 0 ? `${n} ${n === 1 ? 'rule' : 'rules'} ${what}` : `${n} ${what}`));
   add(s.chainsAdded, s.chainsAdded === 1 ? 'chain added' : 'chains added');
   add(s.chainsRemoved, s.chainsRemoved === 1 ? 'chain removed' : 'chains removed');
   add(s.chainsRenamed, s.chainsRenamed === 1 ? 'chain renamed' : 'chains renamed');

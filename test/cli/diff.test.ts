@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { parsePacketArg } from '../../src/cli/diff.js';
+import type { CliIO } from '../../src/cli/io.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'iptscope-diff-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+async function cli(args: string[], opts: { tty?: boolean; env?: Record<string, string>; stdin?: string } = {}) {
+  let out = '';
+  let err = '';
+  const io: CliIO = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    readStdin: async () => Buffer.from(opts.stdin ?? ''),
+    isTTY: opts.tty ?? false,
+    env: opts.env ?? {},
+  };
+  const code = await main(['diff', ...args], io);
+  return { code, out, err };
+}
+
+const fw = (policy: string, rules: string[], counters = false) =>
+  `*filter\n:INPUT ${policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.map((r) => r + '\n').join('')}COMMIT\n`;
+
+const base = ['-A INPUT -i lo -j ACCEPT', '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT'];
+const OLD = file('old.rules', fw('DROP', base));
+const SAME = file('same.rules', fw('DROP', base));
+const NEW = file('new.rules', fw('DROP', [base[0], base[1], base[3]]));
+const POLICY = file('policy.rules', fw('ACCEPT', base));
+const BAD = file('bad.rules', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --bogus-option 1 -j ACCEPT\nCOMMIT\n');
+const C1 = file('c1.rules', `*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[1:60] -A INPUT -i lo -j ACCEPT\n[10:600] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n`);
+const C2 = file('c2.rules', `*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[1:60] -A INPUT -i lo -j ACCEPT\n[15:900] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n`);
+
+describe('iptscope diff: exit codes like diff(1)', () => {
+  it.each([
+    { name: 'identical files', args: [OLD, SAME], code: 0 },
+    { name: 'a rule removed', args: [OLD, NEW], code: 1 },
+    { name: 'a policy changed', args: [OLD, POLICY], code: 1 },
+    { name: 'counters only', args: [C1, C2, '--no-behaviour'], code: 0 },
+    { name: 'missing file', args: [OLD, join(dir, 'nope.rules')], code: 2 },
+    { name: 'unparseable file', args: [BAD, OLD], code: 2 },
+    { name: 'one source only', args: [OLD], code: 2 },
+    { name: 'unknown option', args: [OLD, NEW, '--frobnicate'], code: 2 },
+    { name: 'bad --max-probes', args: [OLD, NEW, '--max-probes', 'many'], code: 2 },
+    { name: 'bad --packet', args: [OLD, NEW, '--packet', 'tcp 10.0.0.1'], code: 2 },
+    { name: 'missing --context file', args: [OLD, NEW, '--context', join(dir, 'none.json')], code: 2 },
+  ])('$name → $code', async ({ args, code }) => {
+    const r = await cli(args);
+    expect(r.code).toBe(code);
+    if (code === 2) {
+      // One line naming the problem, no stack trace.
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^iptscope: /);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    } else expect(r.err).toBe('');
+  });
+
+  it('identical files print nothing', async () => {
+    expect((await cli([OLD, SAME])).out).toBe('');
+  });
+
+  it('an unparseable file is reported as file:line:col', async () => {
+    const r = await cli([BAD, OLD]);
+    expect(r.err).toContain(`${BAD}:3:`);
+  });
+
+  it('a missing file is named', async () => {
+    const r = await cli([OLD, join(dir, 'nope.rules')]);
+    expect(r.err).toContain('nope.rules');
+  });
+});
+
+describe('iptscope diff: text output', () => {
+  it('is a unified diff grouped by table and chain', async () => {
+    const r = await cli([OLD, NEW, '--no-behaviour']);
+    expect(r.out.split('\n')).toEqual([
+      `--- ${OLD}`,
+      `+++ ${NEW}`,
+      '@@ filter INPUT @@ 1 removed',
+      '@@ -1,4 +1,3 @@',
+      ' -A INPUT -i lo -j ACCEPT',
+      ' -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '--A INPUT -p tcp -m tcp --dport 22 -j ACCEPT',
+      ' -A INPUT -p tcp -m tcp --dport 443 -j ACCEPT',
+      '# 1 rule removed',
+      '',
+    ]);
+  });
+
+  it('shows a policy change as the declaration lines', async () => {
+    const r = await cli([OLD, POLICY, '--no-behaviour']);
+    expect(r.out).toContain('@@ filter INPUT @@ policy DROP → ACCEPT\n-:INPUT DROP\n+:INPUT ACCEPT\n');
+  });
+
+  it('counters only: exit 0 with the deltas', async () => {
+    const r = await cli([C1, C2, '--no-behaviour']);
+    expect(r.out).toContain('@@ filter INPUT @@ counters only');
+    expect(r.out).toMatch(/# {2}\+5 pkts \+300 bytes\s+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT/);
+  });
+
+  it.each([
+    { name: 'terminal', tty: true, env: {}, args: [], color: true },
+    { name: 'terminal with NO_COLOR', tty: true, env: { NO_COLOR: '1' }, args: [], color: false },
+    { name: 'pipe', tty: false, env: {}, args: [], color: false },
+    { name: 'pipe with --color', tty: false, env: {}, args: ['--color'], color: true },
+    { name: 'terminal with --no-color', tty: true, env: {}, args: ['--no-color'], color: false },
+  ])('colour: $name', async ({ tty, env, args, color }) => {
+    const r = await cli([OLD, NEW, '--no-behaviour', ...args], { tty, env });
+    expect(r.out.includes('\x1b[')).toBe(color);
+  });
+
+  it('reads one side from stdin', async () => {
+    const r = await cli(['-', NEW, '--no-behaviour'], { stdin: fw('DROP', base) });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('--A INPUT -p tcp -m tcp --dport 22 -j ACCEPT');
+  });
+});
+
+describe('iptscope diff --json', () => {
+  it('documents the structural diff per family', async () => {
+    const r = await cli([OLD, NEW, '--json', '--no-behaviour']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out);
+    expect(doc.identical).toBe(false);
+    expect(doc.old).toEqual({ label: expect.stringContaining('old.rules'), kind: 'file' });
+    expect(doc.families).toHaveLength(1);
+    const f = doc.families[0];
+    expect(f.family).toBe('ipv4');
+    expect(f.behaviour).toBeNull();
+    expect(f.structural.summary.rulesRemoved).toBe(1);
+    const chain = f.structural.tables[0].chains[0];
+    expect(chain).toMatchObject({ table: 'filter', chain: 'INPUT', status: 'modified' });
+    expect(chain.changes).toEqual([{ kind: 'removed', old: { position: 3, line: 7, text: '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT' } }]);
+  });
+
+  it('identical: exit 0 and identical true', async () => {
+    const r = await cli([OLD, SAME, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).identical).toBe(true);
+  });
+});
+
+describe('--packet', () => {
+  it.each([
+    { spec: 'tcp 10.244.0.5:40000 10.96.0.10:80 in=cni0', want: { proto: 'tcp', src: '10.244.0.5', sport: 40000, dst: '10.96.0.10', dport: 80, iif: 'cni0' } },
+    { spec: 'udp 192.168.0.2 > 8.8.8.8:53 local', want: { proto: 'udp', src: '192.168.0.2', dst: '8.8.8.8', dport: 53, local: true } },
+    { spec: 'tcp [2001:db8::1]:1234 [2001:db8::2]:443 in=eth0 mark=16384 state=established', want: { proto: 'tcp', src: '2001:db8::1', sport: 1234, dst: '2001:db8::2', dport: 443, iif: 'eth0', mark: 16384, ctState: 'ESTABLISHED' } },
+    { spec: 'icmp 10.0.0.1 10.0.0.2 in=eth0', want: { proto: 'icmp', src: '10.0.0.1', dst: '10.0.0.2', iif: 'eth0' } },
+    { spec: '{"proto":"tcp","src":"1.2.3.4","dst":"5.6.7.8","dport":80,"iif":"eth0"}', want: { proto: 'tcp', src: '1.2.3.4', dst: '5.6.7.8', dport: 80, iif: 'eth0' } },
+  ])('$spec', ({ spec, want }) => {
+    expect(parsePacketArg(spec)).toEqual(want);
+  });
+
+  it.each(['tcp 10.0.0.1', 'tcp 10.0.0.1:99999 10.0.0.2:80', 'tcp 1.1.1.1 2.2.2.2 colour=red', '{"proto":"tcp"}', '{bad json'])('rejects %s', (spec) => {
+    expect(() => parsePacketArg(spec)).toThrow(/--packet/);
+  });
+});
