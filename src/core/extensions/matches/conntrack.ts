@@ -1,0 +1,200 @@
+/**
+ * -m conntrack: --ctstate (INVALID, NEW, ESTABLISHED, RELATED, UNTRACKED, SNAT, DNAT), --ctproto,
+ * --ctorigsrc/--ctorigdst/--ctreplsrc/--ctrepldst (address[/mask]), --ctorigsrcport/--ctorigdstport/
+ * --ctreplsrcport/--ctrepldstport (port[:port]), --ctstatus (NONE, EXPECTED, SEEN_REPLY, ASSURED,
+ * CONFIRMED), --ctexpire, --ctdir ORIGINAL|REPLY. Every option can be negated.
+ *
+ * Like xt_conntrack.c conntrack_mt: the state bit is UNTRACKED for untracked packets, INVALID when
+ * there is no entry, else the entry's state; SNAT / DNAT bits are added from the entry's status
+ * (IPS_SRC_NAT / IPS_DST_NAT, set as soon as the NAT binding is made — the first packet already
+ * carries DNAT in FORWARD after PREROUTING's DNAT). Without an entry only --ctstate can match.
+ */
+import type { ExtensionBase, MatchResult } from '../types.js';
+import type { Range } from '../util.js';
+import { all, err, fmtRange, no, ok, parsePortRange, unknown, unknownOption, yes } from '../util.js';
+import { netContains, parseNet, type Net } from '../../netfilter/addr.js';
+import { protoName, protoNumber } from '../../netfilter/proto.js';
+import { effectiveState, parseStates } from './state.js';
+
+type CtStateName = 'INVALID' | 'NEW' | 'ESTABLISHED' | 'RELATED' | 'UNTRACKED' | 'SNAT' | 'DNAT';
+const STATES: readonly CtStateName[] = ['INVALID', 'NEW', 'ESTABLISHED', 'RELATED', 'UNTRACKED', 'SNAT', 'DNAT'];
+type CtStatusName = 'NONE' | 'EXPECTED' | 'SEEN_REPLY' | 'ASSURED' | 'CONFIRMED';
+const STATUSES: readonly CtStatusName[] = ['NONE', 'EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED'];
+
+/** Parsed conntrack match (each present condition with its negation). */
+export interface ConntrackMatch {
+  state?: { states: CtStateName[]; negated: boolean };
+  proto?: { num: number; negated: boolean };
+  origSrc?: { net: Net; negated: boolean };
+  origDst?: { net: Net; negated: boolean };
+  replSrc?: { net: Net; negated: boolean };
+  replDst?: { net: Net; negated: boolean };
+  origSrcPort?: { range: Range; negated: boolean };
+  origDstPort?: { range: Range; negated: boolean };
+  replSrcPort?: { range: Range; negated: boolean };
+  replDstPort?: { range: Range; negated: boolean };
+  status?: { statuses: CtStatusName[]; negated: boolean };
+  expire?: { range: Range; negated: boolean };
+  dir?: 'ORIGINAL' | 'REPLY';
+}
+
+const NAMES = [
+  'ctstate', 'ctproto', 'ctorigsrc', 'ctorigdst', 'ctreplsrc', 'ctrepldst', 'ctorigsrcport', 'ctorigdstport',
+  'ctreplsrcport', 'ctrepldstport', 'ctstatus', 'ctexpire', 'ctdir',
+] as const;
+
+const ADDR_KEYS = { ctorigsrc: 'origSrc', ctorigdst: 'origDst', ctreplsrc: 'replSrc', ctrepldst: 'replDst' } as const;
+const PORT_KEYS = { ctorigsrcport: 'origSrcPort', ctorigdstport: 'origDstPort', ctreplsrcport: 'replSrcPort', ctrepldstport: 'replDstPort' } as const;
+
+/** The conntrack match extension. */
+export const conntrackMatch: ExtensionBase<ConntrackMatch> = {
+  name: 'conntrack',
+  optionNames: NAMES,
+  parse(options) {
+    const bad = unknownOption<ConntrackMatch>(options, NAMES, 'conntrack');
+    if (bad) return bad;
+    const v: ConntrackMatch = {};
+    for (const o of options) {
+      const a = o.args[0] ?? '';
+      const neg = o.negated;
+      switch (o.name) {
+        case 'ctstate': {
+          const s = parseStates(a, STATES);
+          if (!s) return err(`conntrack: invalid --ctstate "${a}"`, o.name);
+          v.state = { states: s, negated: neg };
+          break;
+        }
+        case 'ctproto': {
+          const n = protoNumber(a);
+          if (n === null) return err(`conntrack: unknown protocol "${a}"`, o.name);
+          v.proto = { num: n, negated: neg };
+          break;
+        }
+        case 'ctorigsrc':
+        case 'ctorigdst':
+        case 'ctreplsrc':
+        case 'ctrepldst': {
+          const n = parseNet(a);
+          if (!n) return err(`conntrack: invalid address "${a}"`, o.name);
+          v[ADDR_KEYS[o.name]] = { net: n, negated: neg };
+          break;
+        }
+        case 'ctorigsrcport':
+        case 'ctorigdstport':
+        case 'ctreplsrcport':
+        case 'ctrepldstport': {
+          const r = parsePortRange(a);
+          if (!r) return err(`conntrack: invalid port "${a}"`, o.name);
+          v[PORT_KEYS[o.name]] = { range: r, negated: neg };
+          break;
+        }
+        case 'ctstatus': {
+          const s = parseStates(a, STATUSES);
+          if (!s) return err(`conntrack: invalid --ctstatus "${a}"`, o.name);
+          v.status = { statuses: s, negated: neg };
+          break;
+        }
+        case 'ctexpire': {
+          const [x, y] = a.split(':');
+          const lo = Number(x);
+          const hi = y === undefined ? lo : Number(y);
+          if (!Number.isInteger(lo) || !Number.isInteger(hi)) return err(`conntrack: invalid --ctexpire "${a}"`, o.name);
+          v.expire = { range: { lo, hi }, negated: neg };
+          break;
+        }
+        case 'ctdir': {
+          const d = a.toUpperCase();
+          if (d !== 'ORIGINAL' && d !== 'REPLY') return err(`conntrack: invalid --ctdir "${a}"`, o.name);
+          // libxt_conntrack: `! --ctdir ORIGINAL` is the same as `--ctdir REPLY`.
+          v.dir = neg ? (d === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL') : d;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return ok(v);
+  },
+  describe(v) {
+    const p: string[] = [];
+    if (v.state) p.push(`ctstate ${v.state.negated ? '!' : ''}${v.state.states.join(',')}`);
+    if (v.proto) p.push(`ctproto ${v.proto.negated ? '!' : ''}${protoName(v.proto.num)}`);
+    for (const [k, key] of Object.entries(ADDR_KEYS)) {
+      const x = v[key];
+      if (x) p.push(`${k} ${x.negated ? '!' : ''}${x.net.text}`);
+    }
+    for (const [k, key] of Object.entries(PORT_KEYS)) {
+      const x = v[key];
+      if (x) p.push(`${k} ${x.negated ? '!' : ''}${fmtRange(x.range)}`);
+    }
+    if (v.status) p.push(`ctstatus ${v.status.negated ? '!' : ''}${v.status.statuses.join(',')}`);
+    if (v.expire) p.push(`ctexpire ${v.expire.negated ? '!' : ''}${fmtRange(v.expire.range)}`);
+    if (v.dir) p.push(`ctdir ${v.dir}`);
+    return p.join(' ');
+  },
+  evaluate(v, ctx) {
+    const p = ctx.packet;
+    const rs: MatchResult[] = [];
+    const hasCt = p.ctAttached && p.ctState !== 'UNTRACKED';
+    if (v.state) {
+      const st = effectiveState(p);
+      const bits: CtStateName[] = [st];
+      if (hasCt && p.ctSnat) bits.push('SNAT');
+      if (hasCt && p.ctDnat) bits.push('DNAT');
+      const hit = v.state.states.some((s) => bits.includes(s));
+      const detail = `${v.state.negated ? '! ' : ''}--ctstate ${v.state.states.join(',')} ${hit ? '∋' : '∌'} ${bits.join(',')}`;
+      rs.push(hit !== v.state.negated ? yes(detail) : no(detail));
+    }
+    const others = Object.keys(v).filter((k) => k !== 'state');
+    if (!hasCt) {
+      // conntrack_mt: `if (ct == NULL) return info->match_flags & XT_CONNTRACK_STATE;`
+      if (others.length) rs.push(no(`conntrack --${others.join('/--')}: no conntrack entry${p.ctAttached ? ' (untracked)' : ' yet'}`));
+      return all(rs, 'conntrack');
+    }
+    if (v.proto) {
+      const hit = v.proto.num === p.protoNum;
+      const d = `${v.proto.negated ? '! ' : ''}--ctproto ${protoName(v.proto.num)} ${hit ? '=' : '≠'} ${p.proto}`;
+      rs.push(hit !== v.proto.negated ? yes(d) : no(d));
+    }
+    const tuples = { origSrc: p.ctOrig.src, origDst: p.ctOrig.dst, replSrc: p.ctReply.src, replDst: p.ctReply.dst } as const;
+    for (const [k, key] of Object.entries(ADDR_KEYS)) {
+      const x = v[key];
+      if (!x) continue;
+      const ip = tuples[key];
+      const hit = netContains(x.net, ip);
+      const d = `${x.negated ? '! ' : ''}--${k} ${x.net.text} ${hit ? '∋' : '∌'} ${ip.text}`;
+      rs.push(hit !== x.negated ? yes(d) : no(d));
+    }
+    const ports = { origSrcPort: p.ctOrig.sport, origDstPort: p.ctOrig.dport, replSrcPort: p.ctReply.sport, replDstPort: p.ctReply.dport } as const;
+    for (const [k, key] of Object.entries(PORT_KEYS)) {
+      const x = v[key];
+      if (!x) continue;
+      const port = ports[key];
+      const inside = port !== undefined && port >= x.range.lo && port <= x.range.hi;
+      const d = `${x.negated ? '! ' : ''}--${k} ${fmtRange(x.range)} ${inside ? '∋' : '∌'} ${port ?? '(none)'}`;
+      rs.push(inside !== x.negated ? yes(d) : no(d));
+    }
+    if (v.status) {
+      const have = new Set<CtStatusName>();
+      if (p.ctState === 'RELATED') have.add('EXPECTED');
+      if (p.ctState === 'ESTABLISHED' || p.ctDir === 'REPLY') {
+        have.add('SEEN_REPLY');
+        have.add('CONFIRMED');
+      }
+      const wantsAssured = v.status.statuses.includes('ASSURED');
+      if (wantsAssured && have.has('SEEN_REPLY')) {
+        rs.push(unknown(`--ctstatus ${v.status.statuses.join(',')}: whether the flow is ASSURED depends on its history`));
+      } else {
+        const hit = v.status.statuses.some((s) => (s === 'NONE' ? have.size === 0 : have.has(s)));
+        const d = `${v.status.negated ? '! ' : ''}--ctstatus ${v.status.statuses.join(',')} ${hit ? '∋' : '∌'} ${[...have].join(',') || 'NONE'}`;
+        rs.push(hit !== v.status.negated ? yes(d) : no(d));
+      }
+    }
+    if (v.expire) rs.push(unknown(`--ctexpire ${fmtRange(v.expire.range)}: the entry's remaining lifetime is not modelled`));
+    if (v.dir) {
+      const hit = v.dir === p.ctDir;
+      rs.push(hit ? yes(`--ctdir ${v.dir}`) : no(`--ctdir ${v.dir} ≠ ${p.ctDir}`));
+    }
+    return all(rs, 'conntrack');
+  },
+};

@@ -1,0 +1,103 @@
+/**
+ * Shared NAT range handling for DNAT, SNAT, MASQUERADE, REDIRECT (nf_nat_core.c):
+ * - address range MIN-MAX: the kernel picks one address by a hash of the tuple
+ *   (find_best_ips_proto); iptscope shows the first address of the range and says so;
+ * - port range: get_unique_tuple keeps the current port when it is already inside the range
+ *   (and the tuple is unused — no clashing flows are modelled); otherwise iptscope shows the first
+ *   port of the range (the kernel starts from a hash/offset) and says so.
+ */
+import type { Family } from '../../model.js';
+import type { EvalPacket } from '../types.js';
+import { parseIp, type Ip } from '../../netfilter/addr.js';
+import { PORT_PROTOCOLS } from '../../netfilter/proto.js';
+
+/** A NAT range as written in `--to-destination` / `--to-source` / `--to-ports`. */
+export interface NatRange {
+  addrMin?: Ip;
+  addrMax?: Ip;
+  portMin?: number;
+  portMax?: number;
+  text: string;
+}
+
+/** Parse `[addr[-addr]][:port[-port]]`; IPv6 addresses in brackets when a port follows. */
+export function parseNatRange(text: string, family: Family): NatRange | string {
+  let addrPart = text;
+  let portPart: string | undefined;
+  if (family === 'ipv6') {
+    const m = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+    if (m) {
+      addrPart = m[1]!;
+      portPart = m[2];
+    } else if (text.startsWith(':')) {
+      addrPart = '';
+      portPart = text.slice(1);
+    }
+  } else {
+    const c = text.indexOf(':');
+    if (c >= 0) {
+      addrPart = text.slice(0, c);
+      portPart = text.slice(c + 1);
+    }
+  }
+  const r: NatRange = { text };
+  if (addrPart) {
+    const [a, b] = addrPart.split('-');
+    const lo = parseIp(a!);
+    const hi = b === undefined ? lo : parseIp(b);
+    if (!lo || !hi) return `invalid address "${addrPart}"`;
+    if (lo.family !== family) return `address ${lo.text} is not ${family}`;
+    r.addrMin = lo;
+    r.addrMax = hi;
+  }
+  if (portPart !== undefined && portPart !== '') {
+    const pr = parsePortSpan(portPart);
+    if (!pr) return `invalid port "${portPart}"`;
+    r.portMin = pr[0];
+    r.portMax = pr[1];
+  }
+  return r;
+}
+
+/** `80` or `80-90` (also `80:90`). */
+export function parsePortSpan(text: string): [number, number] | null {
+  const [a, b] = text.split(/[-:]/);
+  const lo = Number(a);
+  const hi = b === undefined ? lo : Number(b);
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > 65535 || lo > hi) return null;
+  return [lo, hi];
+}
+
+/** Apply a range to one side of the packet; returns the change text. */
+export function applyRange(
+  pkt: EvalPacket,
+  side: 'src' | 'dst',
+  r: { addrMin?: Ip; addrMax?: Ip; portMin?: number; portMax?: number },
+  label: string,
+): string {
+  const beforeAddr = side === 'src' ? pkt.src : pkt.dst;
+  const beforePort = side === 'src' ? pkt.sport : pkt.dport;
+  const notes: string[] = [];
+  let addr = beforeAddr;
+  if (r.addrMin) {
+    addr = r.addrMin;
+    if (r.addrMax && r.addrMax.text !== r.addrMin.text) notes.push(`range ${r.addrMin.text}-${r.addrMax.text}: the kernel picks one address by hash; showing the first`);
+  }
+  let port = beforePort;
+  if (r.portMin !== undefined && PORT_PROTOCOLS.has(pkt.protoNum) && beforePort !== undefined) {
+    const max = r.portMax ?? r.portMin;
+    if (beforePort < r.portMin || beforePort > max) {
+      port = r.portMin;
+      if (max !== r.portMin) notes.push(`port range ${r.portMin}-${max}: the kernel picks a port in it; showing the first`);
+    }
+  }
+  if (side === 'src') {
+    pkt.src = addr;
+    if (port !== undefined) pkt.sport = port;
+  } else {
+    pkt.dst = addr;
+    if (port !== undefined) pkt.dport = port;
+  }
+  const fmt = (a: Ip, p: number | undefined) => (p === undefined ? a.text : a.family === 'ipv6' ? `[${a.text}]:${p}` : `${a.text}:${p}`);
+  return `${label} ${fmt(beforeAddr, beforePort)} → ${fmt(addr, port)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}
