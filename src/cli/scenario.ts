@@ -5,7 +5,7 @@
  * golden trace (`DIR/golden/<packet>.txt`, the text trace without colour), and exits 1 with a
  * readable diff on any mismatch. Golden files change only with --update-golden.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { formatMismatches, type Mismatch } from '../core/scenario-check.js';
 import { runScenario } from '../core/scenario-run.js';
@@ -135,6 +135,17 @@ export async function checkScenarioDir(dir: string, opts: { updateGolden?: boole
       goldenDiff,
       ok,
     });
+  }
+  if (opts.updateGolden) {
+    // Golden files of packets that no longer exist would never be checked again: remove them.
+    const wanted = new Set(runs.map((r) => `${r.name}.txt`));
+    let present: string[] = [];
+    try {
+      present = await readdir(join(dir, 'golden'));
+    } catch {
+      present = [];
+    }
+    for (const f of present) if (f.endsWith('.txt') && !wanted.has(f)) await rm(join(dir, 'golden', f));
   }
   return {
     name: loaded.scenario.name,
