@@ -8,6 +8,7 @@
  * the whole file is skipped with one line saying why. See /work/notes/README-KERNEL.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listScenarios, loadScenario, type LoadedScenario } from '../../src/sources/scenario.js';
@@ -119,6 +120,9 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
           }
           const k = await session.replay(sp, pi, flowTargets(exp, engineOutcomes));
           const where = `${sc.name} / ${sp.name}`;
+          if (process.env.IPTSCOPE_KERNEL_RECORD) {
+            appendFileSync(process.env.IPTSCOPE_KERNEL_RECORD, JSON.stringify({ scenario: sc.name, packet: sp.name, path: k.path, end: k.end }) + '\n');
+          }
           if (process.env.IPTSCOPE_KERNEL_VERBOSE) {
             console.log(`${where}: kernel (${k.end})\n  ${k.path.join('\n  ')}\n  -- trace --\n  ${k.lines.join('\n  ')}`);
           }

@@ -162,8 +162,11 @@ def cmd_sock(a):
         time.sleep(0.2)
     else:
         payload_len = max(0, (a.length or 60) - (20 if fam == socket.AF_INET else 40) - 8)
-        s.sendto(b"\0" * payload_len, (a.dst, a.dport))
-        out("sent")
+        try:
+            s.sendto(b"\0" * payload_len, (a.dst, a.dport))
+            out("sent")
+        except PermissionError:
+            out("sent (EPERM: dropped on output)")
     s.close()
 
 

@@ -124,6 +124,15 @@ export class KernelSession {
       },
       h,
     );
+    await this.loadRules();
+  }
+
+  /**
+   * (Re)load the scenario's rules: before every packet, so per-rule state (statistic nth counters,
+   * recent lists, limit buckets) starts fresh for each packet, as the engine assumes.
+   */
+  async loadRules(): Promise<void> {
+    const node = this.topo.node;
     const restore = this.v6 ? 'ip6tables-restore' : 'iptables-restore';
     try {
       await nsRun(node, restore, [], { input: this.rulesText, timeoutMs: 20_000 });
@@ -169,12 +178,28 @@ export class KernelSession {
     if (spec.ctState === 'RELATED') throw new Error('ctState RELATED is not replayed by the harness; set kernelSkip');
     if (!spec.local && (spec.uid !== undefined || spec.gid !== undefined)) throw new Error('uid/gid need a local packet');
     const node = this.topo.node;
+    if (idx > 0) await this.loadRules();
     await nsRun(node, 'conntrack', ['-F'], { check: false });
     const from = this.mon.mark();
     const sender = this.senderNs(spec);
+    let restoreMac: string | null = null;
     if (spec.srcMac && sender !== node) {
+      const cur = await run('ip', ['-n', sender, '-j', 'link', 'show', 'eth0']);
+      restoreMac = (JSON.parse(cur.stdout) as { address: string }[])[0]!.address;
       await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', spec.srcMac]);
     }
+    try {
+      return await this.replayIn(sp, idx, targets, sender, from);
+    } finally {
+      if (restoreMac) await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', restoreMac]);
+    }
+  }
+
+  private async replayIn(sp: ScenarioPacket, idx: number, targets: FlowTargets, sender: string, from: number): Promise<KernelPath> {
+    const spec = sp.packet;
+    const v6 = this.v6;
+    const proto = protoName(spec.proto, v6);
+    const node = this.topo.node;
     const sport = portOf(spec, idx);
     const dport = spec.dport ?? 80;
     const flow = spec.reply === true || spec.ctState === 'ESTABLISHED';
@@ -191,6 +216,26 @@ export class KernelSession {
           flags: proto === 'tcp' ? flags : undefined,
           icmpType,
         });
+        if (spec.packetNumber && spec.packetNumber > 0) {
+          // `-m statistic --mode nth` counts every packet reaching the rule: let packetNumber
+          // identical packets through first (untraced, each the first of its flow), then the test one.
+          await setTraceRule(node, 'meta l4proto 255');
+          for (let w = 0; w < spec.packetNumber; w++) {
+            await nsRun(node, 'conntrack', ['-F'], { check: false });
+            await nsRun(sender, 'python3', rawArgs());
+          }
+          await nsRun(node, 'conntrack', ['-F'], { check: false });
+        }
+        const rawArgs = (): string[] => {
+          const args = [PKT, 'send', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst)];
+          if (ports(proto)) args.push('--sport', String(sport), '--dport', String(dport));
+          if (proto === 'tcp') args.push('--flags', flags.join(','));
+          if (icmpType !== undefined) args.push('--icmp-type', String(icmpType), '--icmp-code', String(spec.icmpCode ?? 0));
+          if (spec.ttl !== undefined) args.push('--ttl', String(spec.ttl));
+          if (spec.length !== undefined) args.push('--length', String(spec.length));
+          if (spec.mark) args.push('--mark', String(spec.mark));
+          return args;
+        };
         const handles = await setTraceRule(node, sel);
         if (spec.uid !== undefined || spec.gid !== undefined) {
           if (proto !== 'tcp' && proto !== 'udp') throw new Error('uid/gid packets are sent from a socket: tcp or udp only');
@@ -201,14 +246,7 @@ export class KernelSession {
           if (spec.length !== undefined) args.push('--length', String(spec.length));
           await nsRun(sender, 'python3', args);
         } else {
-          const args = [PKT, 'send', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst)];
-          if (ports(proto)) args.push('--sport', String(sport), '--dport', String(dport));
-          if (proto === 'tcp') args.push('--flags', flags.join(','));
-          if (icmpType !== undefined) args.push('--icmp-type', String(icmpType), '--icmp-code', String(spec.icmpCode ?? 0));
-          if (spec.ttl !== undefined) args.push('--ttl', String(spec.ttl));
-          if (spec.length !== undefined) args.push('--length', String(spec.length));
-          if (spec.mark) args.push('--mark', String(spec.mark));
-          await nsRun(sender, 'python3', args);
+          await nsRun(sender, 'python3', rawArgs());
         }
         return await this.mon.collect(from, handles, handleMap, this.family);
       } finally {
