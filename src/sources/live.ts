@@ -353,7 +353,7 @@ export async function loadLive(opts: LiveOptions = {}): Promise<CapturedSource> 
     variant = legacy > nft ? 'legacy' : nft > legacy ? 'nft' : await defaultVariant(run, timeoutMs, 'nft');
     if (nft > 0 && legacy > 0) {
       notes.push(
-        `both iptables-nft and iptables-legacy hold rules (nft: ${nft} rules, legacy: ${legacy}); the kernel runs both sets, ` +
+        `both iptables-nft and iptables-legacy hold rules (nft: ${nft} rule${nft === 1 ? '' : 's'}, legacy: ${legacy}); the kernel runs both sets, ` +
           `shown: ${variant} — mixing them is what kube-proxy warns about; see the other with iptables-${variant === 'nft' ? 'legacy' : 'nft'}-save`,
       );
     }
