@@ -300,11 +300,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const text: string[] = [];
   for (const r of results) {
+    const part = formatStructuralText(r.structural, { color }) + (r.behaviour ? formatBehaviourText(r.behaviour, { color }) : '');
+    if (part.length === 0) continue;
     if (families.length > 1) text.push(`# ${r.family}\n`);
-    text.push(formatStructuralText(r.structural, { color }));
-    if (r.behaviour) text.push(formatBehaviourText(r.behaviour, { color }));
+    text.push(part);
   }
-  if (different || text.some((t) => t.length > 0)) for (const n of notes) text.push(`# ${n}\n`);
+  if (text.length > 0) for (const n of notes) text.push(`# ${n}\n`);
   io.out(text.join(''));
   return different ? 1 : 0;
 }
