@@ -133,7 +133,7 @@ export interface HostView {
   /** An ipset by name, when the context provides its contents. */
   ipset(name: string): IpsetSpec | undefined;
   /** The source MASQUERADE picks for this packet (route's preferred src, else first address of oif). */
-  masqueradeSource(pkt: EvalPacket): { ip: Ip; how: string } | { unknown: string };
+  masqueradeSource(pkt: EvalPacket): { ip: Ip; how: string } | { unknown: string } | { drop: string };
   /** The primary (first) address of an interface in a family (REDIRECT in PREROUTING). */
   primaryAddress(iface: string, family: Family): Ip | undefined;
   /** Route lookup for rpfilter: the output device for an address, or unknown. */

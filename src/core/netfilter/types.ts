@@ -57,6 +57,25 @@ export interface PacketSpec {
   /** Bridge ports for `-m physdev` when the packet crossed a bridge. */
   physIn?: string;
   physOut?: string;
+  /** Conntrack mark of the flow on entry (ESTABLISHED / reply traces; default: derived). */
+  ctMark?: number;
+  /**
+   * The flow's recorded translation for a non-NEW packet. When absent, the engine derives it by
+   * tracing the flow's NEW packet first (one flow per outcome of that trace).
+   */
+  flow?: FlowSpec;
+}
+
+/** A conntrack flow's NAT bindings as the caller knows them (`conntrack -L`). */
+export interface FlowSpec {
+  /** Destination after DNAT (`10.244.1.10`) and port. */
+  dnatTo?: string;
+  dnatPort?: number;
+  /** Source after SNAT / MASQUERADE and port. */
+  snatTo?: string;
+  snatPort?: number;
+  /** The flow's conntrack mark. */
+  ctMark?: number;
 }
 
 /** An interface of the host as the engine sees it. */
@@ -142,6 +161,8 @@ export interface HostContext {
   sysctl: SysctlSpec;
   ipsets?: IpsetSpec[];
   peers?: PeerSpec[];
+  /** Set by resolveContext: which parts were filled with defaults (sentences, see README-ENGINE). */
+  defaults?: string[];
 }
 
 /** The packet's state at a point of its path (after a step). Addresses as text, canonical form. */
@@ -217,6 +238,11 @@ export interface Step {
   state: PacketState;
   /** The rule itself (not serialised to JSON). */
   ruleRef?: Rule;
+  /**
+   * A `note` step of an indexed chain: rules from..to (1-based, inclusive) were not evaluated
+   * because the dispatch index proves they cannot match (`-d differs`); table/chain are set.
+   */
+  skipped?: { from: number; to: number; count: number; reason: string };
 }
 
 /** What finally happened to the packet. */
@@ -251,7 +277,8 @@ export interface Assumption {
   chain: string;
   rule: number;
   line: number;
-  choice: 'match' | 'nomatch';
+  /** Unknown match: match / nomatch. Unknown target: continue / stop. */
+  choice: 'match' | 'nomatch' | 'continue' | 'stop';
   /** Why it was unknown (`-m limit: rate state not known`). */
   reason: string;
   /** True when the user chose it with --assume; false when explored. */
@@ -289,12 +316,16 @@ export interface TraceResult {
   /** The context used, and which parts of it were defaults (`interfaces: only loopback`, …). */
   context: { defaults: string[]; context: HostContext };
   packet: PacketSpec;
+  /** True when exploration stopped at maxOutcomes (more outcomes exist). */
+  truncated?: boolean;
 }
 
 /** Options of a trace. */
 export interface TraceOptions {
   /** User choices at unknown matches: source line → match / nomatch. */
-  assume?: Map<number, 'match' | 'nomatch'>;
+  assume?: Map<number, 'match' | 'nomatch' | 'continue' | 'stop'>;
   /** Upper bound on explored outcomes (statistic × unknown combinations). Default 256. */
   maxOutcomes?: number;
+  /** Use the dispatch index for large chains (default true; false = evaluate every rule). */
+  index?: boolean;
 }

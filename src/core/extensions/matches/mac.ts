@@ -29,7 +29,7 @@ export const macMatch: ExtensionBase<MacMatch> = {
   evaluate(v, ctx) {
     const spec = `${v.negated ? '! ' : ''}--mac-source ${v.mac}`;
     const p = ctx.packet;
-    if (p.local && p.iif === 'lo') {
+    if (p.iif === 'lo') {
       // loopback frames carry an all-zero source MAC
       const hit = v.mac === '00:00:00:00:00:00';
       return hit !== v.negated ? yes(`${spec}: loopback`) : no(`${spec} ≠ 00:00:00:00:00:00 (loopback)`);

@@ -37,6 +37,7 @@ export const masqueradeTarget: ExtensionBase<MasqueradeTarget> = {
   apply(v, ctx) {
     const src = ctx.host.masqueradeSource(ctx.packet);
     ctx.packet.ctSnat = true;
+    if ('drop' in src) return { verdict: 'drop', changes: [`MASQUERADE: ${src.drop}`] };
     if ('unknown' in src) {
       return { verdict: 'accept', changes: [`MASQUERADE → source address of the output interface (${src.unknown})`], nat: 'src' };
     }
