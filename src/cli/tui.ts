@@ -1,7 +1,304 @@
+/**
+ * `iptscope [SOURCE]` and `iptscope live`: the full-screen explorer.
+ *
+ * Loads the source before the screen opens (with a progress line on stderr, so a 434k-line dump
+ * never shows a frozen screen), then starts the blessed screen on the store + controller, and
+ * wires the SOURCES effects: file watching (reload keeping the view, changed rules highlighted,
+ * "file is gone", last good ruleset with diagnostics) and, for the live host, counter polling
+ * (packets/s and bytes/s per rule and chain, sparklines, sort by rate).
+ *
+ * With no SOURCE: the live host when `iptables-save` is present and readable AND holds rules;
+ * otherwise the built-in demo scenario with a banner saying why (a host with no rules at all has
+ * nothing to explore, so the demo is more useful; `iptscope live` still opens the empty host).
+ */
+import { performance } from 'node:perf_hooks';
+import type { LoadPayload } from '../app/actions.js';
+import type { Engine } from '../app/controller.js';
+import { createController } from '../app/controller.js';
+import { grouped } from '../app/human.js';
+import type { SourceInfo } from '../app/state.js';
+import { createStore } from '../app/store.js';
+import type { CounterSample, SourceCallbacks } from '../app/effects/types.js';
+import type { Family } from '../core/model.js';
+import type { ScenarioPacket } from '../core/scenario.js';
+import type { LoadedSource } from '../sources/types.js';
 import { CliError } from './errors.js';
 import type { CliIO } from './io.js';
 
-/** `iptscope tui` (placeholder until its issue lands). */
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new CliError('tui: not built yet');
+const HELP = `usage: iptscope [SOURCE] [--family ipv4|ipv6] [--interval SECONDS] [--no-watch] [--demo]
+       iptscope live [--interval SECONDS]
+
+Open the explorer. SOURCE: an iptables-save / ip6tables-save dump, - for stdin, live, a capture
+bundle, a directory of dumps, or a scenario folder (its packets become presets).
+With no SOURCE: the live host when iptables-save is present, permitted and holds rules;
+otherwise the built-in demo (a kube-proxy node), with a banner saying so.
+
+  --family F       which ruleset of a two-family source to show (default: ipv4 when it has rules)
+  --interval S     live counter polling interval in seconds (default 2)
+  --no-watch       do not watch a file source for changes
+  --demo           open the demo scenario
+
+Press ? in the explorer for every key.
+`;
+
+interface TuiArgs {
+  source?: string;
+  family?: Family;
+  intervalS: number;
+  watch: boolean;
+  demo: boolean;
+}
+
+function parseArgs(args: string[]): TuiArgs | 'help' {
+  const out: TuiArgs = { intervalS: 2, watch: true, demo: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') return 'help';
+    else if (a === '--no-watch') out.watch = false;
+    else if (a === '--demo') out.demo = true;
+    else if (a === '--interval') {
+      const v = Number(args[++i]);
+      if (!(v > 0)) throw new CliError(`--interval needs a positive number of seconds (got ${JSON.stringify(args[i] ?? '')})`, 2);
+      out.intervalS = v;
+    } else if (a === '--family') {
+      const v = args[++i];
+      if (v !== 'ipv4' && v !== 'ipv6') throw new CliError(`--family must be ipv4 or ipv6 (got ${JSON.stringify(v ?? '')})`, 2);
+      out.family = v;
+    } else if (a.startsWith('-') && a !== '-') throw new CliError(`unknown option ${a} (see iptscope --help)`, 2);
+    else if (out.source === undefined) out.source = a;
+    else throw new CliError(`one SOURCE only (got ${JSON.stringify(out.source)} and ${JSON.stringify(a)})`, 2);
+  }
+  return out;
+}
+
+/** The engine, when its module is present (loaded by name so this file builds before it lands). */
+export async function loadEngine(): Promise<Engine | null> {
+  const spec = '../core/netfilter/index.js';
+  try {
+    const mod = (await import(spec)) as Partial<Engine>;
+    if (typeof mod.trace !== 'function' || typeof mod.resolveContext !== 'function') return null;
+    return { trace: mod.trace, resolveContext: mod.resolveContext, validatePacket: mod.validatePacket };
+  } catch {
+    return null;
+  }
+}
+
+/** Which family to show: the asked one, else ipv4 when it has rules, else ipv6 when present. */
+export function pickFamily(source: LoadedSource, want?: Family): Family {
+  if (want) {
+    if (!source.rulesets[want]) throw new CliError(`${source.label}: no ${want} ruleset in this source`, 2);
+    return want;
+  }
+  const count = (f: Family) => {
+    let n = 0;
+    for (const t of source.rulesets[f]?.ruleset.tables.values() ?? []) for (const c of t.chains.values()) n += c.rules.length;
+    return n;
+  };
+  if (source.rulesets.ipv4 && (count('ipv4') > 0 || !source.rulesets.ipv6 || count('ipv6') === 0)) return 'ipv4';
+  return source.rulesets.ipv6 ? 'ipv6' : 'ipv4';
+}
+
+/** A LoadedSource as the state's load payload. */
+export function toPayload(source: LoadedSource, opts: { family?: Family; demo?: boolean; watching?: boolean; presets?: ScenarioPacket[]; notes?: string[] } = {}): LoadPayload {
+  const family = pickFamily(source, opts.family);
+  const parse = source.rulesets[family]!;
+  const info: SourceInfo = {
+    kind: source.kind,
+    label: source.label,
+    path: source.path,
+    capturedAt: source.capturedAt,
+    notes: [...(opts.notes ?? []), ...source.notes],
+    demo: opts.demo ?? false,
+    watching: opts.watching ?? false,
+  };
+  return { info, family, parse, text: source.texts[family] ?? '', context: source.context ?? {}, presets: opts.presets ?? [], at: Date.now() };
+}
+
+function totalRules(source: LoadedSource): number {
+  let n = 0;
+  for (const r of Object.values(source.rulesets)) for (const t of r?.ruleset.tables.values() ?? []) for (const c of t.chains.values()) n += c.rules.length;
+  return n;
+}
+
+/** The demo scenario as a payload (its packets as presets), with a banner note saying why. */
+export async function loadDemo(why: string): Promise<LoadPayload> {
+  const { loadScenario, demoScenarioDir } = await import('../sources/scenario.js');
+  const loaded = await loadScenario(demoScenarioDir());
+  return scenarioPayload(loaded, { demo: true, notes: [`DEMO — ${why}`] });
+}
+
+function scenarioPayload(
+  loaded: Awaited<ReturnType<typeof import('../sources/scenario.js').loadScenario>>,
+  opts: { demo: boolean; notes?: string[] },
+): LoadPayload {
+  const info: SourceInfo = {
+    kind: 'demo',
+    label: opts.demo ? `demo: ${loaded.scenario.name} (a kube-proxy node)` : `scenario ${loaded.scenario.name}`,
+    path: loaded.rulesPath,
+    notes: opts.notes ?? [],
+    demo: opts.demo,
+    watching: false,
+  };
+  return {
+    info,
+    family: loaded.scenario.family,
+    parse: loaded.parse,
+    text: loaded.rulesText,
+    context: loaded.scenario.context,
+    presets: loaded.scenario.packets,
+    at: Date.now(),
+  };
+}
+
+/**
+ * The default source: the live host when readable and not empty, else the demo. Returns the
+ * payload and, for live, the LoadedSource (to poll counters against).
+ */
+async function defaultSource(io: CliIO, progress: (t: string) => void): Promise<{ payload: LoadPayload; live?: LoadedSource }> {
+  const { resolveBinary, loadLive } = await import('../sources/live.js');
+  const bin = await resolveBinary('iptables-save', { env: io.env });
+  if (!bin) return { payload: await loadDemo('iptables-save is not installed here, so this is the built-in kube-proxy demo, not your host') };
+  progress('reading the live host (iptables-save)…');
+  try {
+    const live = await loadLive({ env: io.env, timeoutMs: 10_000 });
+    if (totalRules(live) === 0) {
+      return { payload: await loadDemo('this host has no iptables rules, so this is the built-in kube-proxy demo; `iptscope live` opens the empty host') };
+    }
+    return { payload: toPayload(live), live };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return { payload: await loadDemo(`the live host could not be read (${msg}); this is the built-in kube-proxy demo`) };
+  }
+}
+
+/** Route SOURCES' effect callbacks into the store (exported for tests). */
+export function sourceCallbacks(
+  store: ReturnType<typeof createStore>,
+  controller: ReturnType<typeof createController>,
+  opts: { family: () => Family; watching: boolean; demo: boolean },
+): SourceCallbacks {
+  return {
+    onLoaded(source: LoadedSource) {
+      try {
+        controller.loaded(toPayload(source, { family: source.rulesets[opts.family()] ? opts.family() : undefined, watching: opts.watching, demo: opts.demo, presets: store.getState().presets }));
+      } catch (err) {
+        store.dispatch({ type: 'reloadFailed', message: err instanceof Error ? err.message : String(err), diagnostics: [] });
+      }
+    },
+    onError(message: string, source?: LoadedSource) {
+      const r = source?.rulesets[opts.family()];
+      store.dispatch({ type: 'reloadFailed', message, diagnostics: r?.diagnostics ?? [] });
+    },
+    onGone(path: string) {
+      store.dispatch({ type: 'gone', path });
+    },
+    onCounters(sample: CounterSample) {
+      const fam = opts.family();
+      const rules = new Map<string, { pps: number; bps: number }>();
+      const chains = new Map<string, { pps: number; bps: number }>();
+      for (const r of sample.rules.values()) if (r.family === fam) rules.set(`${r.table}:${r.chain}:${r.position}`, { pps: r.pps ?? 0, bps: r.bps ?? 0 });
+      for (const c of sample.chains.values()) {
+        if (c.family !== fam) continue;
+        chains.set(`${c.table}:${c.chain}`, { pps: c.pps ?? 0, bps: c.bps ?? 0 });
+        if (c.policyPps !== null) rules.set(`${c.table}:${c.chain}:policy`, { pps: c.policyPps, bps: c.policyBps ?? 0 });
+      }
+      const at = Date.parse(sample.at);
+      store.dispatch({ type: 'countersSampled', at: Number.isFinite(at) ? at : Date.now(), rules, chains });
+    },
+  };
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const isLiveCmd = argv[0] === 'live';
+  const parsed = parseArgs(isLiveCmd ? argv.slice(1) : argv);
+  if (parsed === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  if (isLiveCmd) parsed.source = 'live';
+  if (!io.isTTY || !process.stdin.isTTY) {
+    throw new CliError('the explorer needs a terminal (stdin and stdout); for text output use `iptscope show SOURCE` or `iptscope trace`', 2);
+  }
+  if (parsed.source === '-') throw new CliError('the explorer reads keys from the terminal, so it cannot read the dump from stdin; save it to a file and open that', 2);
+
+  const started = performance.now();
+  const progress = (t: string) => io.err(`\r\x1b[Kiptscope: ${t}`);
+  let payload: LoadPayload;
+  let live: LoadedSource | undefined;
+  let watchPath: string | undefined;
+  if (parsed.demo) payload = await loadDemo('opened with --demo');
+  else if (parsed.source === undefined) ({ payload, live } = await defaultSource(io, progress));
+  else {
+    const { isScenarioDir, loadScenario } = await import('../sources/scenario.js');
+    if (await isScenarioDir(parsed.source)) {
+      progress(`loading scenario ${parsed.source}…`);
+      payload = scenarioPayload(await loadScenario(parsed.source), { demo: false });
+    } else {
+      progress(parsed.source === 'live' ? 'reading the live host…' : `reading and parsing ${parsed.source}…`);
+      const { openSource } = await import('../sources/index.js');
+      const source = await openSource(parsed.source, io);
+      if (source.kind === 'live') live = source;
+      if ((source.kind === 'file' || source.kind === 'bundle' || source.kind === 'directory') && parsed.watch) watchPath = source.directory ?? source.path;
+      payload = toPayload(source, { family: parsed.family, watching: watchPath !== undefined });
+    }
+  }
+  const n = payload.parse.ruleset.tables.size;
+  progress(`${grouped(countRules(payload))} rules in ${n} table${n === 1 ? '' : 's'} loaded in ${Math.round(performance.now() - started)} ms; opening the explorer…`);
+
+  const engine = await loadEngine();
+  const store = createStore();
+  const { diffFn } = await loadDiff();
+  const controller = createController(store, engine, { diff: diffFn });
+  store.dispatch({ type: 'loaded', payload });
+  const banner = payload.info.notes[0];
+  if (banner) store.dispatch({ type: 'flash', flash: { text: banner + (payload.presets.length > 0 ? ' · P: packets to trace' : ''), level: 'info' } });
+  if (!engine) store.dispatch({ type: 'flash', flash: { text: 'the trace engine is not in this build: browsing only', level: 'error' } });
+  io.err('\r\x1b[K');
+
+  const { startScreen } = await import('../ui/screen.js');
+  const ui = startScreen(store, controller);
+  const family = () => store.getState().family;
+  const stops: (() => unknown)[] = [];
+  const restore = () => ui.destroy();
+  const onSignal = () => restore();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    if (watchPath) {
+      const { watchSource } = await import('../sources/watch.js');
+      const w = watchSource(watchPath, sourceCallbacks(store, controller, { family, watching: true, demo: false }), {});
+      stops.push(() => w.close());
+    }
+    if (live) {
+      const { pollCounters } = await import('../app/effects/counters.js');
+      const p = pollCounters(parsed.intervalS * 1000, sourceCallbacks(store, controller, { family, watching: false, demo: false }), { initial: live });
+      stops.push(() => p.stop());
+    }
+  } catch (err) {
+    store.dispatch({ type: 'flash', flash: { text: `watching failed: ${err instanceof Error ? err.message : String(err)}`, level: 'error' } });
+  }
+  await ui.done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  await Promise.all(stops.map((s) => s()));
+  return 0;
+}
+
+function countRules(p: LoadPayload): number {
+  let n = 0;
+  for (const t of p.parse.ruleset.tables.values()) for (const c of t.chains.values()) n += c.rules.length;
+  return n;
+}
+
+/** The DIFF area's structural diff for the diff view, when its module is present. */
+async function loadDiff(): Promise<{ diffFn?: (a: import('../core/model.js').Ruleset, b: import('../core/model.js').Ruleset) => { structural?: unknown } }> {
+  const spec = '../core/diff/index.js';
+  try {
+    const mod = (await import(spec)) as { diffStructural?: (a: unknown, b: unknown) => unknown };
+    const fn = mod.diffStructural;
+    if (typeof fn !== 'function') return {};
+    return { diffFn: (a, b) => ({ structural: fn(a, b) }) };
+  } catch {
+    return {};
+  }
 }
