@@ -25,7 +25,7 @@ export interface LoadedSource {
   notes: string[];
   /**
    * Directory sources: the directory and its dumps/bundles (sorted by name). The loaded entry is
-   * `path`; switch with `loadDirectoryEntry(source, entryPath)` from src/sources/index.ts.
+   * `path`; switch with `loadDirectoryEntry(source, entryPath)` from src/sources/directory.ts (or watcher.select).
    */
   directory?: string;
   entries?: { path: string; name: string }[];
