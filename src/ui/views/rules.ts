@@ -38,7 +38,7 @@ export function renderRules(state: AppState, width: number, height: number, now:
   const cntW = hasCounters ? 13 : 0;
   const simW = showSim ? 6 : 0;
   const rateW = showRate ? 8 : 0;
-  const fixed = 2 + numW + 1 + cntW + simW + rateW;
+  const fixed = 2 + numW + 1 + cntW + simW + rateW + 1;
   const flex = Math.max(10, width - fixed);
   const targetW = Math.min(flex >= 60 ? 34 : 22, Math.floor(flex * 0.4));
   const matchW = flex - targetW;
