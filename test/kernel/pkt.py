@@ -191,7 +191,7 @@ def stdin_lines(deadline):
 
 def cmd_server(a):
     fam = socket.AF_INET6 if a.family == 6 else socket.AF_INET
-    bind = "::" if fam == socket.AF_INET6 else "0.0.0.0"
+    bind = a.bind or ("::" if fam == socket.AF_INET6 else "0.0.0.0")
     deadline = time.monotonic() + a.life
     if a.proto == "tcp":
         ls = socket.socket(fam, socket.SOCK_STREAM)
@@ -312,6 +312,7 @@ def main():
     ss.add_argument("--family", type=int, default=4)
     ss.add_argument("--port", type=int, required=True)
     ss.add_argument("--life", type=float, default=30)
+    ss.add_argument("--bind", default=None)
     sc = sub.add_parser("client")
     sc.add_argument("--proto", required=True)
     sc.add_argument("--src", required=True)

@@ -128,6 +128,16 @@ export interface KernelPath {
   end: string;
   /** The raw trace lines of the packet (for failure messages). */
   lines: string[];
+  /** Destination address and port as the last hook saw them (after any DNAT), when printed. */
+  finalDst?: { addr: string; port?: number };
+}
+
+/** Destination of a `packet:` info text (`ip daddr X … tcp dport N`). */
+export function packetDst(info: string): { addr: string; port?: number } | undefined {
+  const a = /\bip6? daddr (\S+)/.exec(info);
+  if (!a) return undefined;
+  const p = /\b(?:tcp|udp|sctp|th) dport (\d+)/.exec(info);
+  return { addr: a[1]!, port: p ? Number(p[1]) : undefined };
 }
 
 /** A running `nft -a monitor trace` in a namespace. */
@@ -217,10 +227,12 @@ export class TraceMonitor {
     const map = await handleMap();
     const path: string[] = [];
     const lines: string[] = [];
+    let finalDst: KernelPath['finalDst'];
     for (let k = first; k < i; k++) {
       const line = this.proc.lines[k]!;
       const e = parseTraceLine(line);
       if (!e) continue;
+      if (e.kind === 'packet') finalDst = packetDst(e.info) ?? finalDst;
       if (e.kind !== 'packet') lines.push(line.replace(/^trace id \S+ /, ''));
       if (e.table === TRACE_TABLE || e.family !== family) continue;
       if (e.kind === 'rule') {
@@ -230,7 +242,7 @@ export class TraceMonitor {
         path.push(`${e.table}:${e.chain}:policy`);
       }
     }
-    return { path, end, lines };
+    return { path, end, lines, finalDst };
   }
 
   async stop(): Promise<void> {

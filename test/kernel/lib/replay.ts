@@ -216,16 +216,6 @@ export class KernelSession {
           flags: proto === 'tcp' ? flags : undefined,
           icmpType,
         });
-        if (spec.packetNumber && spec.packetNumber > 0) {
-          // `-m statistic --mode nth` counts every packet reaching the rule: let packetNumber
-          // identical packets through first (untraced, each the first of its flow), then the test one.
-          await setTraceRule(node, 'meta l4proto 255');
-          for (let w = 0; w < spec.packetNumber; w++) {
-            await nsRun(node, 'conntrack', ['-F'], { check: false });
-            await nsRun(sender, 'python3', rawArgs());
-          }
-          await nsRun(node, 'conntrack', ['-F'], { check: false });
-        }
         const rawArgs = (): string[] => {
           const args = [PKT, 'send', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst)];
           if (ports(proto)) args.push('--sport', String(sport), '--dport', String(dport));
@@ -236,6 +226,16 @@ export class KernelSession {
           if (spec.mark) args.push('--mark', String(spec.mark));
           return args;
         };
+        if (spec.packetNumber && spec.packetNumber > 0) {
+          // `-m statistic --mode nth` counts every packet reaching the rule: let packetNumber
+          // identical packets through first (untraced, each the first of its flow), then the test one.
+          await setTraceRule(node, 'meta l4proto 255');
+          for (let w = 0; w < spec.packetNumber; w++) {
+            await nsRun(node, 'conntrack', ['-F'], { check: false });
+            await nsRun(sender, 'python3', rawArgs());
+          }
+          await nsRun(node, 'conntrack', ['-F'], { check: false });
+        }
         const handles = await setTraceRule(node, sel);
         if (spec.uid !== undefined || spec.gid !== undefined) {
           if (proto !== 'tcp' && proto !== 'udp') throw new Error('uid/gid packets are sent from a socket: tcp or udp only');
@@ -301,38 +301,69 @@ export class KernelSession {
       if (proto !== 'tcp' && proto !== 'udp') throw new Error(`ESTABLISHED / reply packets are replayed for tcp, udp and icmp echo, not ${proto}`);
 
       await ensureAddress(this.topo, sender, src);
-      // Listeners wherever the flow may end (every candidate final destination).
-      const cands = targets.length > 0 ? targets : [{ addr: dst, port: dport }];
+      // Listeners wherever the flow may end: the candidate final destinations (expectations,
+      // engine), and wherever the kernel actually sent a first attempt (read back from conntrack).
       const servers: LineProcess[] = [];
       const seen = new Set<string>();
-      for (const t of cands) {
-        const ns = this.ownerNs(t.addr);
-        if (!ns) throw new Error(`no namespace owns ${t.addr}, the flow's destination: add a peer with that address`);
-        const key = `${ns} ${t.port}`;
-        if (seen.has(key)) continue;
+      const addServer = async (addr: string, port: number): Promise<boolean> => {
+        const ns = this.ownerNs(addr);
+        if (!ns) return false;
+        const key = `${ns} ${port}`;
+        if (seen.has(key)) return true;
         seen.add(key);
-        servers.push(start(ns, `${proto} server :${t.port}`, ['server', '--proto', proto, '--family', v6 ? '6' : '4', '--port', String(t.port)]));
-      }
-      await Promise.all(servers.map((s) => s.waitLine((l) => l === 'ready', 3000)));
+        const s = start(ns, `${proto} server ${addr}:${port}`, [
+          'server', '--proto', proto, '--family', v6 ? '6' : '4', '--port', String(port),
+          // UDP answers from the address the flow was sent to (conntrack must see the reply).
+          ...(proto === 'udp' ? ['--bind', norm(addr)] : []),
+        ]);
+        servers.push(s);
+        await s.waitLine((l) => l === 'ready', 3000);
+        return true;
+      };
+      for (const t of targets) await addServer(t.addr, t.port);
       await setTraceRule(node, 'meta l4proto 255');
-      const client = start(sender, `${proto} client`, ['client', '--proto', proto, '--src', src, '--sport', String(sport), '--dst', dst, '--dport', String(dport)]);
-      const anyServer = (pred: (l: string) => boolean, ms: number): Promise<LineProcess> =>
-        Promise.any(servers.map((s) => s.waitLine(pred, ms).then((i) => (i < 0 ? Promise.reject(new Error('exited')) : s)))).catch(() => {
-          throw new Error(
-            `flow ${src}:${sport} → ${dst}:${dport} did not reach any listener (${cands.map((c) => `${c.addr}:${c.port}`).join(', ')}); ` +
-              `client said ${JSON.stringify(client.lines)}; servers said ${JSON.stringify(servers.map((s) => s.lines))}`,
-          );
+      const anyServer = async (pred: (l: string) => boolean, ms: number): Promise<LineProcess | null> => {
+        if (servers.length === 0) return null;
+        try {
+          return await Promise.any(servers.map((s) => s.waitLine(pred, ms).then((i) => (i < 0 ? Promise.reject(new Error('exited')) : s))));
+        } catch {
+          return null;
+        }
+      };
+      let client: LineProcess | null = null;
+      let server: LineProcess | null = null;
+      const tried: string[] = [];
+      for (let attempt = 0; attempt < 4 && !server; attempt++) {
+        await nsRun(node, 'conntrack', ['-F'], { check: false });
+        // Trace the flow's first packet: if it reaches no listener, the trace tells where the
+        // kernel sent it (conntrack forgets a SYN answered only by a reset).
+        const probe = await setTraceRule(node, selector(v6, proto, { src, dst, sport, dport }, { flags: proto === 'tcp' ? ['SYN'] : undefined }));
+        const probeFrom = this.mon.mark();
+        client = start(sender, `${proto} client`, ['client', '--proto', proto, '--src', src, '--sport', String(sport), '--dst', dst, '--dport', String(dport)]);
+        if (proto === 'tcp') {
+          const i = await client.waitLine((l) => l === 'connected' || l.startsWith('error'), 4000);
+          if (i >= 0 && client.lines[i] === 'connected') server = await anyServer((l) => l === 'accepted', 2000);
+        } else {
+          await client.waitLine((l) => l === 'ready', 3000);
+          client.write('send');
+          server = await anyServer((l) => l === 'received', 1000);
+        }
+        const first = await this.mon.collect(probeFrom, probe, handleMap, this.family, { startMs: 1000, endMs: 1500 }).catch((e: Error) => {
+          tried.push(e.message);
+          return null;
         });
-      let server: LineProcess;
-      if (proto === 'tcp') {
-        await client.waitLine((l) => l === 'connected' || l.startsWith('error'), 4000).then((i) => {
-          if (i < 0 || client.lines[i] !== 'connected') throw new Error(`TCP connect ${src}:${sport} → ${dst}:${dport} failed: ${client.lines.join('; ')} ${client.stderr}`);
-        });
-        server = await anyServer((l) => l === 'accepted', 3000);
-      } else {
-        await client.waitLine((l) => l === 'ready', 3000);
-        client.write('send');
-        server = await anyServer((l) => l === 'received', 3000);
+        await setTraceRule(node, 'meta l4proto 255');
+        if (server) break;
+        const to = first?.finalDst;
+        tried.push(`${client.lines.join(' ')} (the kernel sent it to ${to ? `${to.addr}:${to.port}` : 'no known place'}${first ? `, ${first.end}` : ''})`);
+        await client.stop();
+        if (!to || to.port === undefined || !(await addServer(to.addr, to.port))) break;
+      }
+      if (!server || !client) {
+        throw new Error(
+          `could not establish the flow ${src}:${sport} → ${dst}:${dport} before the test packet: ${tried.join('; ')}; ` +
+            `servers said ${JSON.stringify(servers.map((s) => `${s.label}: ${s.lines.join(' ')}`))}`,
+        );
       }
       const flags = spec.tcpFlags ?? ['ACK'];
       const psh = flags.map((f) => f.toUpperCase()).includes('PSH');
