@@ -71,10 +71,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const summary = `${counts}; ${ctx?.interfaces?.length ?? 0} interfaces, ${ctx?.routes?.length ?? 0} routes${
     source.meta.variant !== 'unknown' ? `; iptables-${source.meta.variant}` : ''
   }`;
-  for (const n of source.notes) io.err(`iptscope: note: ${n}\n`);
+  const notes = () => {
+    for (const n of source.notes) io.err(`iptscope: note: ${n}\n`);
+  };
 
   if (output === '-') {
     io.out(text);
+    notes();
     io.err(`iptscope: captured ${source.meta.hostname || 'this host'}: ${summary}\n`);
     return 0;
   }
@@ -90,6 +93,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const e = err as NodeJS.ErrnoException;
     throw new CliError(`cannot write ${file}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such directory' : (e.code ?? e.message)}`, 2);
   }
+  notes();
   io.err(`iptscope: wrote ${file}: ${summary}\n`);
   return 0;
 }

@@ -328,14 +328,24 @@ export async function loadLive(opts: LiveOptions = {}): Promise<CapturedSource> 
   );
   const okFor = (f: Family, v: Variant): SaveRead | undefined => reads.get(SAVE[f][v]);
   const v4ok = v4Candidates.filter((v) => okFor('ipv4', v)?.ok);
-  if (v4ok.length === 0) {
-    const failures = v4Candidates.map((v) => okFor('ipv4', v)).filter((r): r is SaveRead & { ok: false } => !!r && !r.ok);
-    throw new CliError(liveErrorMessage(worst(failures.map((r) => r.failure))), 2);
+  const v4failures = v4Candidates
+    .map((v) => okFor('ipv4', v))
+    .filter((r): r is SaveRead & { ok: false } => !!r && !r.ok)
+    .map((r) => r.failure);
+  // A variant that failed may be the one holding the rules: unless another variant read fine AND
+  // holds rules, a failure is the answer (an empty ruleset would be a lie). Permission problems
+  // always are.
+  const v4withRules = v4ok.filter((v) => {
+    const r = okFor('ipv4', v);
+    return r !== undefined && r.ok && countRules(r.text).tables > 0;
+  });
+  if (v4ok.length === 0 || (v4failures.length > 0 && (v4withRules.length === 0 || v4failures.some((f) => f.kind === 'permission')))) {
+    throw new CliError(liveErrorMessage(worst(v4failures)), 2);
   }
   for (const f of ['ipv4', 'ipv6'] as Family[]) {
     for (const v of f === 'ipv4' ? v4Candidates : v6Candidates) {
       const r = okFor(f, v);
-      if (r && !r.ok && !(f === 'ipv4' && v4ok.length === 0)) notes.push(`${r.failure.message} (ignored: ${f === 'ipv6' ? 'IPv6 rules not shown' : 'another variant was read'})`);
+      if (r && !r.ok) notes.push(`${r.failure.message} (ignored: ${f === 'ipv6' ? 'IPv6 rules not shown' : 'the other variant holds the rules'})`);
     }
   }
 

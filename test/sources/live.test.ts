@@ -181,6 +181,16 @@ describe('error paths: one line with the cause and the remedy, exit 2', () => {
     expect(src.notes.some((n) => n.includes('iptables-legacy-save -c: exit status 1'))).toBe(true);
   });
 
+  it('a failing variant beside an empty one is the answer (it may hold the rules)', async () => {
+    const { opts } = host({
+      'iptables-nft-save': { '-c': { code: 1, stderr: 'iptables-nft-save: netlink: broken\n' }, '-V': { stdout: 'v\n' } },
+      'iptables-legacy-save': saveStandin(''),
+      ip: ipStandin(),
+    });
+    const err = await liveError(opts);
+    expect(err.message).toMatch(/^cannot read the live rules: iptables-nft-save -c: exit status 1: iptables-nft-save: netlink: broken/);
+  });
+
   it('context failures are notes: ip missing, ip garbage', async () => {
     const a = host({ 'iptables-nft-save': saveStandin(DUMP4) });
     const src = await loadLive(a.opts);
