@@ -84,7 +84,7 @@ export function formatTraceText(result: TraceResult, opts: FormatTraceOptions): 
     for (const d of result.context.defaults) out.push(`  - ${d}`);
   } else out.push(`${c('bold', 'defaults')} none (the context gave everything the trace needed)`);
   const n = result.outcomes.length;
-  out.push(`${c('bold', 'outcomes')} ${n}${n > 1 ? ' (probabilities below; each is one possible path)' : ''}`);
+  out.push(`${c('bold', 'outcomes')} ${n}${n > 1 ? ' (probabilities below; each is one possible path)' : ''}${result.truncated ? ` — ${c('yellow', 'truncated')}: more outcomes exist (unknown matches × statistic branches); decide some with --assume` : ''}`);
   result.outcomes.forEach((o, i) => {
     out.push('');
     out.push(...formatOutcome(o, i, n, c, opts));
@@ -110,7 +110,7 @@ function formatOutcome(
     out.push('   assumptions:');
     for (const a of o.assumptions) {
       out.push(
-        `     ${a.table}:${a.chain}:${a.rule} (line ${a.line}) assumed ${a.choice}${a.chosen ? ' (chosen with --assume)' : ' (explored)'} — ${a.reason}`,
+        `     ${a.table}:${a.chain}:${a.rule} (line ${a.line}) ${a.choice === 'continue' || a.choice === 'stop' ? 'unknown target assumed to' : 'assumed'} ${a.choice}${a.chosen ? ' (chosen with --assume)' : ' (explored)'} — ${a.reason}`,
       );
     }
   }
@@ -178,7 +178,10 @@ function formatStep(step: Step, prevChain: string | null, c: (s: Style, t: strin
       out.push(`   ${c('blue', 'conntrack')} ${step.note ?? ''}`);
       break;
     case 'note':
-      out.push(`   ${c('blue', 'note')}    ${step.note ?? ''}`);
+      if (step.skipped) {
+        const sk = step.skipped;
+        out.push(c('dim', `     ⋯ ${step.chain ?? '?'} #${sk.from}–#${sk.to}: ${sk.count} rule(s) skipped by the index (${sk.reason})`));
+      } else out.push(`   ${c('blue', 'note')}    ${step.note ?? ''}`);
       break;
   }
   void prevChain;
@@ -203,6 +206,7 @@ function stepJson(step: Step): Record<string, unknown> {
   if (step.failed !== undefined) j.failed = step.failed;
   j.changes = step.changes;
   if (step.note !== undefined) j.note = step.note;
+  if (step.skipped !== undefined) j.skipped = { ...step.skipped };
   if (step.kind === 'rule' && step.ruleRef) j.text = step.ruleRef.raw;
   j.state = stateJson(step.state);
   return j;
@@ -262,6 +266,7 @@ export function traceToJson(result: TraceResult): Record<string, unknown> {
       steps: o.steps.map(stepJson),
     })),
     context: { defaults: [...result.context.defaults], context: sortedKeys(result.context.context) },
+    ...(result.truncated ? { truncated: true } : {}),
   };
 }
 

@@ -45,6 +45,7 @@ host context
 engine
   --assume LINE=match|nomatch   decide an unknown match at source line LINE (repeatable);
                                 without it both branches are explored and reported
+  --assume LINE=continue|stop   the same for an unknown target
 output
   --json                the documented JSON (see README: trace JSON)
   --only-matched        text: leave out rules that did not match
@@ -57,7 +58,7 @@ export interface TraceArgs {
   contextFile?: string;
   localIps: string[];
   forwarding?: boolean;
-  assume: Map<number, 'match' | 'nomatch'>;
+  assume: NonNullable<TraceOptions['assume']>;
   json: boolean;
   onlyMatched: boolean;
 }
@@ -163,11 +164,11 @@ export function parseTraceArgs(args: string[]): TraceArgs | 'help' {
     if (fwd !== 'on' && fwd !== 'off') throw new CliError(`--forwarding ${fwd}: expected on or off`);
     forwarding = fwd === 'on';
   }
-  const assume = new Map<number, 'match' | 'nomatch'>();
+  const assume: NonNullable<TraceOptions['assume']> = new Map();
   for (const a of values.get('--assume') ?? []) {
-    const m = /^(\d+)=(match|nomatch)$/.exec(a);
-    if (!m) throw new CliError(`--assume ${a}: expected LINE=match or LINE=nomatch`);
-    assume.set(Number(m[1]), m[2] as 'match' | 'nomatch');
+    const m = /^(\d+)=(match|nomatch|continue|stop)$/.exec(a);
+    if (!m) throw new CliError(`--assume ${a}: expected LINE=match|nomatch (unknown match) or LINE=continue|stop (unknown target)`);
+    assume.set(Number(m[1]), m[2] as 'match' | 'nomatch' | 'continue' | 'stop');
   }
   return {
     source: positional[0],

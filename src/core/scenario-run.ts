@@ -20,7 +20,7 @@ export interface PacketRun {
 
 /** The trace options a scenario packet asks for (its `assume` map). */
 export function packetTraceOptions(entry: ScenarioPacket): TraceOptions {
-  const assume = new Map<number, 'match' | 'nomatch'>();
+  const assume: NonNullable<TraceOptions['assume']> = new Map();
   for (const [line, v] of Object.entries(entry.assume ?? {})) assume.set(Number(line), v);
   return { assume };
 }

@@ -10,7 +10,7 @@ const PACKET_ENTRY_KEYS = ['name', 'description', 'packet', 'expect', 'assume', 
 const OUTCOME_KEYS = ['verdict', 'disposition', 'iface', 'dst', 'src', 'mark', 'probability', 'path'];
 const PACKET_SPEC_KEYS = [
   'proto', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'tcpFlags', 'iif', 'local', 'oif', 'mark',
-  'ctState', 'reply', 'length', 'ttl', 'srcMac', 'uid', 'gid', 'fragment', 'packetNumber', 'physIn', 'physOut',
+  'ctState', 'reply', 'length', 'ttl', 'srcMac', 'uid', 'gid', 'fragment', 'packetNumber', 'physIn', 'physOut', 'ctMark', 'flow',
 ];
 const VERDICTS = ['ACCEPT', 'DROP', 'REJECT'];
 const DISPOSITIONS = ['delivered', 'forwarded', 'sent', 'dropped', 'rejected', 'no-route', 'queued', 'stolen'];
@@ -97,7 +97,7 @@ export function validateScenario(raw: unknown, where: string): { scenario?: Scen
       if (!isObject(p.assume)) errors.push(`${at}: "assume" must be an object of LINE: "match"|"nomatch"`);
       else for (const [line, v] of Object.entries(p.assume)) {
         if (!/^\d+$/.test(line)) errors.push(`${at}.assume: key "${line}" is not a line number`);
-        if (v !== 'match' && v !== 'nomatch') errors.push(`${at}.assume.${line}: must be "match" or "nomatch"`);
+        if (!['match', 'nomatch', 'continue', 'stop'].includes(v as string)) errors.push(`${at}.assume.${line}: must be "match", "nomatch" (unknown match), "continue" or "stop" (unknown target)`);
       }
     }
     if (p.kernelSkip !== undefined && typeof p.kernelSkip !== 'string') errors.push(`${at}: "kernelSkip" must be a string`);
