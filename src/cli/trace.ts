@@ -229,23 +229,19 @@ export function buildContext(
   localIps: string[],
   forwarding: boolean | undefined,
 ): { context: HostContext; defaults: string[] } {
-  const partial: Partial<HostContext> = structuredClone(base ?? {});
-  if (localIps.length) {
-    const extra: RouteSpec[] = localIps.map((ip) => ({
-      dst: ip.includes(':') ? `${ip}/128` : `${ip}/32`,
-      dev: 'lo',
-      type: 'local',
-      table: 'local',
-    }));
-    partial.routes = [...(partial.routes ?? []), ...extra];
+  const resolved = resolveContext(structuredClone(base ?? {}));
+  const context = resolved.context;
+  let defaults = resolved.defaults;
+  for (const ip of localIps) {
+    context.routes = [...context.routes, { dst: ip.includes(':') ? `${ip}/128` : `${ip}/32`, dev: 'lo', type: 'local', table: 'local' } satisfies RouteSpec];
   }
-  const resolved = resolveContext(partial);
   if (forwarding !== undefined) {
-    resolved.context.sysctl.ipForward = forwarding;
-    resolved.context.sysctl.ipv6Forward = forwarding;
-    resolved.defaults = resolved.defaults.filter((d) => !/forward/i.test(d));
+    context.sysctl.ipForward = forwarding;
+    context.sysctl.ipv6Forward = forwarding;
+    defaults = defaults.filter((d) => !/^net\.ipv4\.ip_forward|^net\.ipv6\.conf\.all\.forwarding/.test(d));
   }
-  return resolved;
+  context.defaults = defaults;
+  return { context, defaults };
 }
 
 function validateLocalIps(ips: string[], family: Family): void {
