@@ -206,8 +206,10 @@ export class KernelSession {
     const handleMap = async (): Promise<HandleMap> => this.handles;
 
     if (!flow) {
-      const invalid = spec.ctState === 'INVALID';
-      if (invalid && proto !== 'tcp') throw new Error('ctState INVALID is replayed for TCP only (an ACK without a flow, nf_conntrack_tcp_loose=0)');
+      // INVALID: a TCP segment other than a SYN without a flow is INVALID once mid-stream pickup
+      // is off (nf_conntrack_tcp_loose=0); other packets are sent as they are (an unsolicited
+      // ICMP echo reply is INVALID to conntrack by itself).
+      const invalid = spec.ctState === 'INVALID' && proto === 'tcp';
       if (invalid) await nsRun(node, 'sysctl', ['-q', '-w', 'net.netfilter.nf_conntrack_tcp_loose=0']);
       try {
         const flags = spec.tcpFlags ?? (invalid ? ['ACK'] : ['SYN']);
