@@ -1,0 +1,884 @@
+/**
+ * The engine: steps a packet through hooks, tables and chains as the kernel does, exploring every
+ * branch the packet description cannot decide (unknown matches, unknown targets, statistic random).
+ *
+ * Exploration is replay-based: a run follows a list of choices; at a new choice point it takes the
+ * first option and pushes the alternatives as choice prefixes to explore later (depth first, so
+ * the order of outcomes is deterministic). Each run owns its packet; nothing is shared.
+ *
+ * Pure: no IO.
+ */
+import type { Chain, Family, HookName, Policy, Rule, Ruleset, TableName } from '../model.js';
+import type { EvalContext, EvalPacket, TargetEffect } from '../extensions/types.js';
+import { findMatch, findTarget } from '../extensions/index.js';
+import { effectiveState } from '../extensions/matches/state.js';
+import { hex } from '../extensions/util.js';
+import { ipEquals, parseNet, netContains, type Ip } from './addr.js';
+import { DEFAULT_KEYS } from './context.js';
+import { candidates, chainIndex, nextCandidate, packetKey, type ChainIndex } from './dispatch.js';
+import type { Host, RouteResult } from './host.js';
+import { evalIpMatch, type Cond } from './ipmatch.js';
+import { HOOK_STAGES, NAT_MANIP } from './pipeline.js';
+import { snapshot, tuple } from './packet.js';
+import { typedOf } from './typed.js';
+import type {
+  Assumption,
+  Branch,
+  Disposition,
+  DispositionKind,
+  PacketSpec,
+  Step,
+  StepKind,
+  Tri,
+  Verdict,
+} from './types.js';
+import type { CtTuple } from '../extensions/types.js';
+
+const LOOP4 = parseNet('127.0.0.0/8')!;
+/** Safety net against rule loops the parser did not reject. */
+const MAX_EVALUATIONS = 2_000_000;
+
+/** Everything a run needs that does not change between runs. */
+export interface Env {
+  ruleset: Ruleset;
+  family: Family;
+  host: Host;
+  assume: Map<number, 'match' | 'nomatch' | 'continue' | 'stop'>;
+  useIndex: boolean;
+}
+
+/** A flow's recorded state for non-NEW packets. */
+export interface Flow {
+  orig: CtTuple;
+  reply: CtTuple;
+  dnat: boolean;
+  snat: boolean;
+  ctMark: number;
+  /** Where it came from (`the first packet's outcome 2`, `given`). */
+  label: string;
+}
+
+/** Choice replay. */
+export class Explorer {
+  private pos = 0;
+  readonly taken: number[] = [];
+  constructor(
+    private readonly prefix: number[],
+    private readonly pending: number[][],
+  ) {}
+
+  /** Pick one of n options (0 first); schedules the others. */
+  choose(n: number): number {
+    if (this.pos < this.prefix.length) {
+      const c = this.prefix[this.pos++]!;
+      this.taken.push(c);
+      return c;
+    }
+    this.pos++;
+    for (let j = n - 1; j >= 1; j--) this.pending.push([...this.taken, j]);
+    this.taken.push(0);
+    return 0;
+  }
+}
+
+/** How a path ended. */
+export interface Final {
+  verdict: Verdict;
+  disposition: Disposition;
+}
+
+type TableRes =
+  | { kind: 'accept' }
+  | { kind: 'final'; final: Final };
+
+/** One run: one path of the packet. */
+export class Run {
+  readonly steps: Step[] = [];
+  readonly assumptions: Assumption[] = [];
+  readonly branches: Branch[] = [];
+  probability = 1;
+  /** NAT manips set up for this flow (NEW): destination at PREROUTING/OUTPUT, source at INPUT/POSTROUTING. */
+  dstDone = false;
+  srcDone = false;
+  /** Default keys this run relied on. */
+  readonly used = new Set<string>();
+  private evaluations = 0;
+
+  constructor(
+    readonly env: Env,
+    readonly ex: Explorer,
+    readonly pkt: EvalPacket,
+    readonly spec: PacketSpec,
+    readonly flow: Flow | null,
+    readonly reply: boolean,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Steps
+  // ---------------------------------------------------------------------------------------------
+
+  /** Record a non-rule step. */
+  note(kind: StepKind, hook: HookName, note: string, changes: string[] = []): void {
+    this.steps.push({
+      kind,
+      hook,
+      table: null,
+      chain: null,
+      rule: null,
+      line: null,
+      matched: true,
+      reasons: [],
+      changes,
+      note,
+      state: snapshot(this.pkt),
+    });
+  }
+
+  private useDefault(key: string): void {
+    if (this.env.host.defaultFor(key)) this.used.add(key);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Paths
+  // ---------------------------------------------------------------------------------------------
+
+  /** Walk the packet from its entry point to its fate. */
+  walk(): Final {
+    return this.pkt.local ? this.walkLocal() : this.walkIncoming();
+  }
+
+  private walkIncoming(): Final {
+    const p = this.pkt;
+    const host = this.env.host;
+    let iif = this.spec.iif!;
+    const bridgeOfPort = host.portToBridge.get(iif);
+    if (bridgeOfPort !== undefined) {
+      p.physIn = iif;
+      iif = bridgeOfPort;
+      p.iif = iif;
+      this.note('note', 'PREROUTING', `${this.spec.iif} is a port of bridge ${iif}: the IP hooks see in=${iif}, physdev-in=${this.spec.iif}`);
+    }
+    p.iif = iif;
+    this.useDefault(DEFAULT_KEYS.interfaces);
+    const br = host.ifaces.get(iif);
+    let bridged = false;
+    if (br?.isBridge && host.onLink(iif, p.dst) && !host.isLocal(p.dst) && host.broadcastDev(p.dst) === null) {
+      const key = this.env.family === 'ipv4' ? DEFAULT_KEYS.bridge : DEFAULT_KEYS.bridge6;
+      this.useDefault(key);
+      const on = this.env.family === 'ipv4' ? host.ctx.sysctl.bridgeNfCallIptables : host.ctx.sysctl.bridgeNfCallIp6tables;
+      if (!on) {
+        this.note('note', 'PREROUTING', `${p.dst.text} is on ${iif}'s subnet: the frame is bridged and ${key}=0, so iptables is not consulted`);
+        return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: iif, text: `bridged on ${iif} (iptables not consulted)` } };
+      }
+      bridged = true;
+      p.bridged = true;
+      this.note(
+        'note',
+        'PREROUTING',
+        `${p.dst.text} is on ${iif}'s subnet: the frame is bridged; br_netfilter (${key}=1) passes it through PREROUTING → FORWARD → POSTROUTING with in = out = ${iif}`,
+      );
+    }
+    const pre = this.hook('PREROUTING');
+    if (pre) return pre;
+    if (bridged) {
+      // br_nf_pre_routing_finish: after DNAT the packet is re-routed; it stays bridged only when
+      // the new destination is still behind the same bridge.
+      if (!(host.onLink(iif, p.dst) && !host.isLocal(p.dst))) {
+        bridged = false;
+        p.bridged = false;
+        this.note('route', 'PREROUTING', `after DNAT ${p.dst.text} is not on ${iif}: the packet leaves the bridge path and is routed`);
+      } else {
+        p.oif = iif;
+        p.oifUnknown = false;
+        this.note('route', 'PREROUTING', `bridged: ${p.dst.text} is on ${iif} → FORWARD out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}`);
+        const fwd = this.hook('FORWARD');
+        if (fwd) return fwd;
+        const post = this.hook('POSTROUTING');
+        if (post) return post;
+        return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: iif, text: `bridged out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}` } };
+      }
+    }
+    const dec = this.routeIncoming();
+    if (typeof dec !== 'string') return dec;
+    if (dec === 'input') return this.deliverLocally();
+    const fwd = this.hook('FORWARD');
+    if (fwd) return fwd;
+    const post = this.hook('POSTROUTING');
+    if (post) return post;
+    return {
+      verdict: 'ACCEPT',
+      disposition: p.oif !== undefined ? { kind: 'forwarded', iface: p.oif, text: `forwarded out ${p.oif}` } : { kind: 'forwarded', text: 'forwarded out an unknown interface (no routes in the context)' },
+    };
+  }
+
+  private deliverLocally(): Final {
+    const p = this.pkt;
+    p.oif = undefined;
+    p.oifUnknown = false;
+    const inp = this.hook('INPUT');
+    if (inp) return inp;
+    return { verdict: 'ACCEPT', disposition: { kind: 'delivered', text: p.tproxy ? 'delivered locally (transparent socket)' : 'delivered locally' } };
+  }
+
+  /** The routing decision after PREROUTING. */
+  private routeIncoming(): 'input' | 'forward' | Final {
+    const p = this.pkt;
+    const host = this.env.host;
+    if (p.tproxy) {
+      this.note('route', 'PREROUTING', 'TPROXY: the packet belongs to a local transparent socket (policy routing on the mark delivers it locally) → INPUT');
+      return 'input';
+    }
+    if (p.family === 'ipv4' && p.iif !== 'lo' && (netContains(LOOP4, p.dst) || netContains(LOOP4, p.src))) {
+      this.useDefault(DEFAULT_KEYS.routeLocalnet);
+      if (!host.ctx.sysctl.routeLocalnet) {
+        const which = netContains(LOOP4, p.dst) ? `destination ${p.dst.text}` : `source ${p.src.text}`;
+        this.note('route', 'PREROUTING', `martian ${which} (127.0.0.0/8) arriving on ${p.iif}: dropped (route_localnet=0)`);
+        return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: martian ${which} on ${p.iif} (net.ipv4.conf.${p.iif}.route_localnet=0)` } };
+      }
+    }
+    const r = host.lookup(p.dst);
+    if (r.kind === 'local' || r.kind === 'broadcast' || r.kind === 'multicast') {
+      this.note('route', 'PREROUTING', `${r.why} → INPUT`);
+      return 'input';
+    }
+    if (r.kind === 'unicast' || r.kind === 'none') {
+      const fwdOn = p.family === 'ipv4' ? host.ctx.sysctl.ipForward : host.ctx.sysctl.ipv6Forward;
+      this.useDefault(p.family === 'ipv4' ? DEFAULT_KEYS.ipForward : DEFAULT_KEYS.ipv6Forward);
+      if (!fwdOn) {
+        const knob = p.family === 'ipv4' ? 'net.ipv4.ip_forward=0' : 'net.ipv6.conf.all.forwarding=0';
+        this.note('route', 'PREROUTING', `${p.dst.text} is not local and forwarding is off (${knob}): dropped`);
+        return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: not for this host and forwarding is off (${knob})` } };
+      }
+    }
+    return this.forwardRoute(r, 'PREROUTING');
+  }
+
+  private forwardRoute(r: RouteResult, hook: HookName): 'forward' | Final {
+    const p = this.pkt;
+    switch (r.kind) {
+      case 'unicast': {
+        if (r.dev === null) this.useDefault(DEFAULT_KEYS.routes);
+        this.setOif(r.dev);
+        this.note('route', hook, `${r.why} → FORWARD out ${p.oif ?? '(unknown interface)'}`);
+        return 'forward';
+      }
+      case 'none':
+        this.note('route', hook, `${r.why}: dropped (ICMP unreachable sent)`);
+        return { verdict: 'DROP', disposition: { kind: 'no-route', text: `no route to ${p.dst.text}` } };
+      case 'blackhole':
+        this.note('route', hook, `${r.why}: blackhole, dropped silently`);
+        return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped by blackhole ${r.route.text}` } };
+      case 'unreachable':
+      case 'prohibit':
+        this.note('route', hook, `${r.why}: ${r.kind} route`);
+        return { verdict: 'DROP', disposition: { kind: 'no-route', text: `${r.kind} route ${r.route.text}` } };
+      default:
+        return 'forward';
+    }
+  }
+
+  private setOif(dev: string | null): void {
+    const p = this.pkt;
+    if (this.spec.oif !== undefined) {
+      p.oif = this.spec.oif;
+      p.oifUnknown = false;
+      return;
+    }
+    if (dev === null) {
+      p.oif = undefined;
+      p.oifUnknown = true;
+    } else {
+      p.oif = dev;
+      p.oifUnknown = false;
+    }
+  }
+
+  /** Locally generated: route, OUTPUT, POSTROUTING, then out or loopback re-entry. */
+  private walkLocal(): Final {
+    const p = this.pkt;
+    const host = this.env.host;
+    this.useDefault(DEFAULT_KEYS.interfaces);
+    let loop = this.routeOutput('route (output)');
+    if (typeof loop !== 'boolean') return loop;
+    const before = { dst: p.dst, mark: p.mark };
+    const out = this.hook('OUTPUT', (stage) => {
+      // ip_route_me_harder after mangle (mark/daddr changed) and after nat (daddr changed).
+      if ((stage === 'mangle' || stage === 'nat') && !ipEquals(before.dst, p.dst)) {
+        before.dst = p.dst;
+        const r = this.routeOutput(`re-route after ${stage === 'nat' ? 'DNAT' : 'mangle'}`);
+        if (typeof r !== 'boolean') return r;
+        loop = r;
+      }
+      return null;
+    });
+    if (out) return out;
+    const post = this.hook('POSTROUTING');
+    if (post) return post;
+    if (!loop) {
+      return {
+        verdict: 'ACCEPT',
+        disposition: p.oif !== undefined ? { kind: 'sent', iface: p.oif, text: `sent out ${p.oif}` } : { kind: 'sent', text: 'sent out an unknown interface (no routes in the context)' },
+      };
+    }
+    // Loopback: the skb keeps its conntrack entry; both NAT manips are set up, so nat is skipped.
+    p.iif = 'lo';
+    p.oif = undefined;
+    p.oifUnknown = false;
+    p.local = false;
+    this.note('note', 'PREROUTING', `looped back: ${p.dst.text} is local, the packet re-enters at PREROUTING on lo (its conntrack entry stays attached)`);
+    const pre = this.hook('PREROUTING');
+    if (pre) return pre;
+    if (!host.isLocal(p.dst)) {
+      const dec = this.routeIncoming();
+      if (typeof dec !== 'string') return dec;
+      if (dec === 'forward') {
+        const fwd = this.hook('FORWARD');
+        if (fwd) return fwd;
+        const post2 = this.hook('POSTROUTING');
+        if (post2) return post2;
+        return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', ...(p.oif ? { iface: p.oif } : {}), text: `forwarded out ${p.oif ?? 'an unknown interface'}` } };
+      }
+    } else this.note('route', 'PREROUTING', `${p.dst.text} is local → INPUT`);
+    return this.deliverLocally();
+  }
+
+  /** Output route lookup: true = loopback (local destination), false = out an interface. */
+  private routeOutput(label: string): boolean | Final {
+    const p = this.pkt;
+    const r = this.env.host.lookup(p.dst);
+    switch (r.kind) {
+      case 'local':
+        p.oif = 'lo';
+        p.oifUnknown = false;
+        this.note('route', 'OUTPUT', `${label}: ${r.why} → out lo`);
+        return true;
+      case 'unicast':
+        if (r.dev === null) this.useDefault(DEFAULT_KEYS.routes);
+        this.setOif(r.dev);
+        this.note('route', 'OUTPUT', `${label}: ${r.why} → out ${p.oif ?? '(unknown interface)'}`);
+        return false;
+      case 'broadcast':
+      case 'multicast':
+        this.setOif(r.kind === 'broadcast' && r.dev ? r.dev : null);
+        this.note('route', 'OUTPUT', `${label}: ${r.why} → out ${p.oif ?? '(unknown interface)'}`);
+        return false;
+      case 'none':
+        this.note('route', 'OUTPUT', `${label}: ${r.why}`);
+        return { verdict: 'DROP', disposition: { kind: 'no-route', text: `no route to ${p.dst.text} (the socket gets ENETUNREACH)` } };
+      default:
+        this.note('route', 'OUTPUT', `${label}: ${r.why}`);
+        return { verdict: 'DROP', disposition: { kind: 'no-route', text: `${r.kind} route to ${p.dst.text}` } };
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks and tables
+  // ---------------------------------------------------------------------------------------------
+
+  /** Run a hook's stages; null = the packet continues. `after` runs after each table stage. */
+  private hook(hook: HookName, after?: (table: TableName) => Final | null): Final | null {
+    const rs = this.env.ruleset;
+    for (const stage of HOOK_STAGES[hook]) {
+      if (stage.kind === 'conntrack') {
+        this.conntrack(hook);
+        continue;
+      }
+      const table = rs.tables.get(stage.table);
+      if (!table) continue;
+      let res: TableRes;
+      if (stage.table === 'nat') res = this.natStage(hook);
+      else res = this.runBuiltin(hook, stage.table);
+      if (res.kind === 'final') return res.final;
+      if (after) {
+        const f = after(stage.table);
+        if (f) return f;
+      }
+    }
+    return null;
+  }
+
+  private conntrack(hook: HookName): void {
+    const p = this.pkt;
+    if (p.ctAttached) {
+      this.note('conntrack', hook, `conntrack: the packet keeps its entry (${effectiveState(p)})`);
+      return;
+    }
+    switch (p.ctState) {
+      case 'UNTRACKED':
+        this.note('conntrack', hook, 'conntrack: untracked — no entry, nat will not be consulted');
+        return;
+      case 'INVALID':
+        this.note('conntrack', hook, 'conntrack: INVALID — no entry is attached, nat will not be consulted');
+        return;
+      case 'NEW':
+        p.ctAttached = true;
+        p.ctOrig = tuple(p.src, p.dst, p.sport, p.dport);
+        p.ctReply = tuple(p.dst, p.src, p.dport, p.sport);
+        this.note('conntrack', hook, `conntrack: no entry for ${fmtTuple(p.ctOrig, p.proto)} — NEW flow`);
+        return;
+      case 'RELATED':
+        p.ctAttached = true;
+        this.note('conntrack', hook, 'conntrack: RELATED — an expected connection of another flow');
+        return;
+      case 'ESTABLISHED': {
+        p.ctAttached = true;
+        const f = this.flow;
+        if (f) {
+          p.ctOrig = f.orig;
+          p.ctReply = f.reply;
+          p.ctDnat = f.dnat;
+          p.ctSnat = f.snat;
+          if (this.spec.ctMark === undefined) p.ctMark = f.ctMark;
+        }
+        const nat = f ? [f.dnat ? 'DNAT' : '', f.snat ? 'SNAT' : ''].filter(Boolean).join('+') : '';
+        this.note(
+          'conntrack',
+          hook,
+          `conntrack: entry found — ESTABLISHED, ${p.ctDir === 'REPLY' ? 'reply' : 'original'} direction${f ? ` (${f.label}${nat ? `; ${nat}` : '; no NAT'}${p.ctMark ? `; ctmark ${hex(p.ctMark)}` : ''})` : ''}`,
+        );
+        return;
+      }
+    }
+  }
+
+  private natStage(hook: HookName): TableRes {
+    const p = this.pkt;
+    const manip = NAT_MANIP[hook]!;
+    const what = manip === 'dst' ? 'destination' : 'source';
+    const st = effectiveState(p);
+    if (st === 'UNTRACKED' || st === 'INVALID') {
+      this.stepNatSkipped(hook, `nat ${hook} not consulted: the packet is ${st}`);
+      return { kind: 'accept' };
+    }
+    if (st === 'ESTABLISHED') {
+      const change = this.applyFlow(manip);
+      this.stepNatSkipped(hook, `nat ${hook} not consulted: ESTABLISHED — conntrack applies the flow's ${what} translation${change ? '' : ' (none recorded)'}`, change ? [change] : []);
+      return { kind: 'accept' };
+    }
+    const done = manip === 'dst' ? this.dstDone : this.srcDone;
+    if (done) {
+      this.stepNatSkipped(hook, `nat ${hook} not consulted: the flow's ${what} NAT binding already exists (set up on the way out)`);
+      return { kind: 'accept' };
+    }
+    const res = this.runBuiltin(hook, 'nat');
+    if (manip === 'dst') this.dstDone = true;
+    else this.srcDone = true;
+    return res;
+  }
+
+  private stepNatSkipped(hook: HookName, note: string, changes: string[] = []): void {
+    if (!this.env.ruleset.tables.get('nat')?.chains.get(hook)) return;
+    this.note('conntrack', hook, note, changes);
+  }
+
+  /** Conntrack translation of a non-NEW packet at a NAT manip hook. */
+  private applyFlow(manip: 'dst' | 'src'): string | null {
+    const f = this.flow;
+    const p = this.pkt;
+    if (!f) return null;
+    const set = (side: 'src' | 'dst', addr: Ip, port: number | undefined, label: string): string => {
+      const before = side === 'src' ? fmtEnd(p.src, p.sport) : fmtEnd(p.dst, p.dport);
+      if (side === 'src') {
+        p.src = addr;
+        if (port !== undefined && p.sport !== undefined) p.sport = port;
+      } else {
+        p.dst = addr;
+        if (port !== undefined && p.dport !== undefined) p.dport = port;
+      }
+      const after = side === 'src' ? fmtEnd(p.src, p.sport) : fmtEnd(p.dst, p.dport);
+      return `${label} ${before} → ${after}`;
+    };
+    if (!this.reply) {
+      if (manip === 'dst' && f.dnat) return set('dst', f.reply.src, f.reply.sport, 'DNAT (conntrack)');
+      if (manip === 'src' && f.snat) return set('src', f.reply.dst, f.reply.dport, 'SNAT (conntrack)');
+    } else {
+      if (manip === 'dst' && f.snat) return set('dst', f.orig.src, f.orig.sport, 'un-SNAT (conntrack)');
+      if (manip === 'src' && f.dnat) return set('src', f.orig.dst, f.orig.dport, 'un-DNAT (conntrack)');
+    }
+    return null;
+  }
+
+  /** Traverse a table's builtin chain for a hook. */
+  private runBuiltin(hook: HookName, tableName: TableName): TableRes {
+    const table = this.env.ruleset.tables.get(tableName)!;
+    const chain = table.chains.get(hook);
+    if (!chain) {
+      // The table exists in the kernel with all its builtin chains; the dump just lacks this one.
+      this.steps.push(this.policyStep(hook, tableName, hook, 'ACCEPT', null, ['builtin chain not in the dump: policy ACCEPT']));
+      return { kind: 'accept' };
+    }
+    return this.traverse(hook, tableName, chain);
+  }
+
+  private policyStep(hook: HookName, table: TableName, chain: string, policy: Policy, line: number | null, reasons: string[]): Step {
+    return {
+      kind: 'policy',
+      hook,
+      table,
+      chain,
+      rule: null,
+      line,
+      matched: true,
+      reasons,
+      policy,
+      changes: [],
+      state: snapshot(this.pkt),
+    };
+  }
+
+  /** The chain walk with the kernel's jump stack (ipt_do_table). */
+  private traverse(hook: HookName, tableName: TableName, builtin: Chain): TableRes {
+    const p = this.pkt;
+    const table = this.env.ruleset.tables.get(tableName)!;
+    interface Frame {
+      chain: Chain;
+      next: number;
+      ix: ChainIndex | null;
+      key: string;
+      cands: number[];
+    }
+    const enter = (chain: Chain): Frame => {
+      const ix = this.env.useIndex ? chainIndex(chain, this.env.family) : null;
+      if (!ix) return { chain, next: 0, ix: null, key: '', cands: [] };
+      const key = packetKey(ix.dim, p);
+      return { chain, next: 0, ix, key, cands: candidates(ix, key) };
+    };
+    const stack: Frame[] = [];
+    let frame = enter(builtin);
+    const policyEnd = (why: string): TableRes => {
+      const policy = builtin.policy ?? 'ACCEPT';
+      this.steps.push(this.policyStep(hook, tableName, builtin.name, policy, builtin.span?.line ?? null, [why]));
+      if (policy === 'ACCEPT') return { kind: 'accept' };
+      return {
+        kind: 'final',
+        final: {
+          verdict: 'DROP',
+          disposition: {
+            kind: 'dropped',
+            by: { table: tableName, chain: builtin.name, rule: null, line: builtin.span?.line ?? null },
+            text: `dropped by ${tableName}:${builtin.name} policy DROP`,
+          },
+        },
+      };
+    };
+    for (;;) {
+      const chain = frame.chain;
+      let i = frame.next;
+      if (frame.ix) {
+        const k = packetKey(frame.ix.dim, p);
+        if (k !== frame.key) {
+          frame.key = k;
+          frame.cands = candidates(frame.ix, k);
+        }
+        const c = nextCandidate(frame.cands, i);
+        const to = c < 0 ? chain.rules.length : c;
+        if (to > i) this.skipStep(hook, tableName, chain, i, to - 1, frame.ix);
+        i = to;
+      }
+      if (i >= chain.rules.length) {
+        if (chain.builtin || stack.length === 0) {
+          if (!chain.builtin) this.returnStep(hook, tableName, chain, 'end of chain reached via goto from the builtin chain');
+          return policyEnd(chain.builtin ? 'end of chain' : `end of ${chain.name} (reached by goto): the builtin chain's policy applies`);
+        }
+        const back = stack.pop()!;
+        this.returnStep(hook, tableName, chain, `end of chain: return to ${back.chain.name}`);
+        frame = back;
+        continue;
+      }
+      frame.next = i + 1;
+      if (++this.evaluations > MAX_EVALUATIONS) {
+        return { kind: 'final', final: { verdict: 'DROP', disposition: { kind: 'stolen', text: `aborted: more than ${MAX_EVALUATIONS} rule evaluations (a loop in the ruleset?)` } } };
+      }
+      const rule = chain.rules[i]!;
+      const matched = this.evalRule(hook, tableName, rule);
+      if (!matched) continue;
+      const step = this.steps[this.steps.length - 1]!;
+      const t = rule.target;
+      if (!t) continue;
+      // Standard verdicts and chains.
+      const userChain = t.kind === 'chain' || (t.kind === 'extension' && !findTarget(t.name)) ? table.chains.get(t.name) : undefined;
+      if (userChain && !userChain.builtin) {
+        step.target = t.name;
+        if (t.goto) {
+          step.changes.push(`goto ${t.name}`);
+          frame = enter(userChain);
+        } else {
+          step.changes.push(`jump ${t.name}`);
+          stack.push(frame);
+          frame = enter(userChain);
+        }
+        continue;
+      }
+      if (t.kind === 'verdict' || (t.kind === 'chain' && !userChain)) {
+        step.target = t.name;
+        switch (t.name) {
+          case 'ACCEPT':
+            return { kind: 'accept' };
+          case 'DROP':
+            return { kind: 'final', final: this.byRule('DROP', 'dropped', tableName, chain, rule) };
+          case 'RETURN': {
+            if (stack.length === 0) return policyEnd(chain.builtin ? 'RETURN in the builtin chain: policy applies' : `RETURN from ${chain.name} (reached by goto): the builtin chain's policy applies`);
+            frame = stack.pop()!;
+            step.changes.push(`return to ${frame.chain.name}`);
+            continue;
+          }
+          case 'QUEUE':
+            return { kind: 'final', final: { verdict: 'ACCEPT', disposition: { kind: 'queued', text: 'queued to userspace (QUEUE): the verdict is decided there' } } };
+          default: {
+            const r = this.unknownTarget(hook, tableName, chain, rule, `target ${t.name} is not a known verdict or chain`);
+            if (r) return r;
+            continue;
+          }
+        }
+      }
+      // Extension targets.
+      const ext = findTarget(t.name);
+      step.target = t.name;
+      if (!ext || !ext.apply) {
+        const r = this.unknownTarget(hook, tableName, chain, rule, `target ${t.name} is not known to iptscope`);
+        if (r) return r;
+        continue;
+      }
+      if ((ext.tables && !ext.tables.includes(tableName)) || (ext.hooks && !ext.hooks.includes(hook))) {
+        const where = ext.tables && !ext.tables.includes(tableName) ? `the ${tableName} table` : hook;
+        const r = this.unknownTarget(hook, tableName, chain, rule, `${t.name} is not valid in ${where} (the kernel refuses such a rule)`);
+        if (r) return r;
+        continue;
+      }
+      const typed = typedOf(t, ext, this.env.family);
+      if (!typed.ok) {
+        const r = this.unknownTarget(hook, tableName, chain, rule, `${t.name}: ${typed.message}`);
+        if (r) return r;
+        continue;
+      }
+      const eff: TargetEffect = ext.apply(typed.value, this.ctx(hook, tableName, chain.name));
+      step.changes.push(...eff.changes);
+      if (eff.nat) this.afterNat();
+      if (eff.notrack) p.ctAttached = true;
+      step.state = snapshot(p);
+      switch (eff.verdict) {
+        case 'continue':
+          continue;
+        case 'accept':
+          return { kind: 'accept' };
+        case 'drop':
+          return { kind: 'final', final: this.byRule('DROP', 'dropped', tableName, chain, rule) };
+        case 'reject': {
+          const f = this.byRule('REJECT', 'rejected', tableName, chain, rule);
+          if (eff.rejectWith) {
+            f.disposition.rejectWith = eff.rejectWith;
+            f.disposition.text += ` with ${eff.rejectWith}`;
+          }
+          return { kind: 'final', final: f };
+        }
+        case 'queue':
+          return { kind: 'final', final: { verdict: 'ACCEPT', disposition: { kind: 'queued', by: byOf(tableName, chain, rule), text: eff.reason ?? 'queued to userspace' } } };
+        case 'stolen':
+          return { kind: 'final', final: { verdict: 'DROP', disposition: { kind: 'stolen', by: byOf(tableName, chain, rule), text: eff.reason ?? `taken by ${t.name}` } } };
+        case 'unknown': {
+          const r = this.unknownTarget(hook, tableName, chain, rule, eff.reason ?? `${t.name}: verdict unknown`);
+          if (r) return r;
+          continue;
+        }
+      }
+    }
+  }
+
+  /** After a NAT target: keep the reply tuple in step with the translated packet. */
+  private afterNat(): void {
+    const p = this.pkt;
+    p.ctReply = tuple(p.dst, p.src, p.dport, p.sport);
+  }
+
+  private byRule(verdict: Verdict, kind: DispositionKind, table: TableName, chain: Chain, rule: Rule): Final {
+    return {
+      verdict,
+      disposition: { kind, by: byOf(table, chain, rule), text: `${kind} by ${table}:${chain.name}:${rule.position} (line ${rule.span.line})` },
+    };
+  }
+
+  /** An unknown target: explore continue / stop (or the user's --assume for its line). */
+  private unknownTarget(hook: HookName, table: TableName, chain: Chain, rule: Rule, reason: string): TableRes | null {
+    const step = this.steps[this.steps.length - 1]!;
+    const a = this.env.assume.get(rule.span.line);
+    let choice: 'continue' | 'stop';
+    let chosen = false;
+    if (a === 'continue' || a === 'stop') {
+      choice = a;
+      chosen = true;
+    } else choice = this.ex.choose(2) === 0 ? 'continue' : 'stop';
+    this.assumptions.push({ table, chain: chain.name, rule: rule.position, line: rule.span.line, choice, reason, chosen });
+    step.changes.push(`unknown target (${reason}): assumed to ${choice}`);
+    if (choice === 'continue') return null;
+    void hook;
+    return {
+      kind: 'final',
+      final: {
+        verdict: 'DROP',
+        disposition: { kind: 'stolen', by: byOf(table, chain, rule), text: `stopped by ${rule.target?.name ?? '?'} at ${table}:${chain.name}:${rule.position} (line ${rule.span.line}), assumed terminating` },
+      },
+    };
+  }
+
+  private skipStep(hook: HookName, table: TableName, chain: Chain, from: number, to: number, ix: ChainIndex): void {
+    const p = this.pkt;
+    const reason = ix.dim === 'dst' ? `-d differs from ${p.dst.text}` : `-p/--dport differ from ${p.proto}${p.dport !== undefined ? ` dport ${p.dport}` : ''}`;
+    const count = to - from + 1;
+    this.steps.push({
+      kind: 'note',
+      hook,
+      table,
+      chain: chain.name,
+      rule: null,
+      line: null,
+      matched: false,
+      reasons: [],
+      changes: [],
+      note: count === 1 ? `rule ${from + 1} skipped: ${reason}` : `rules ${from + 1}–${to + 1} skipped (${count}): ${reason}`,
+      skipped: { from: from + 1, to: to + 1, count, reason },
+      state: snapshot(p),
+    });
+  }
+
+  private returnStep(hook: HookName, table: TableName, chain: Chain, note: string): void {
+    this.steps.push({
+      kind: 'return',
+      hook,
+      table,
+      chain: chain.name,
+      rule: null,
+      line: null,
+      matched: true,
+      reasons: [],
+      changes: [],
+      note,
+      state: snapshot(this.pkt),
+    });
+  }
+
+  private ctx(hook: HookName, table: TableName, chain: string): EvalContext {
+    return { packet: this.pkt, hook, table, chain, family: this.env.family, host: this.env.host };
+  }
+
+  /**
+   * Evaluate one rule and push its step. Returns whether the path continues with the target
+   * (matched, or unknown/random and the choice was "match").
+   */
+  private evalRule(hook: HookName, table: TableName, rule: Rule): boolean {
+    const p = this.pkt;
+    const conds: Cond[] = [];
+    let ok = evalIpMatch(rule.ip, p, conds);
+    let probability: number | undefined;
+    let probDetail = '';
+    if (ok) {
+      const ctx = this.ctx(hook, table, rule.chain);
+      for (const m of rule.matches) {
+        const ext = findMatch(m.module);
+        if (!ext || !ext.evaluate) {
+          conds.push({ result: 'unknown', detail: `-m ${m.module}: module not known to iptscope` });
+          continue;
+        }
+        const typed = typedOf(m, ext, this.env.family);
+        if (!typed.ok) {
+          conds.push({ result: 'unknown', detail: `-m ${m.module}: ${typed.message}` });
+          continue;
+        }
+        const r = ext.evaluate(typed.value, ctx);
+        if (r.result === 'unknown' && r.probability !== undefined) {
+          probability = (probability ?? 1) * r.probability;
+          probDetail = probDetail ? `${probDetail}; ${r.detail}` : r.detail;
+          continue;
+        }
+        if (r.detail.includes('-m set') || m.module === 'set') {
+          if (r.result === 'unknown') this.useDefault(DEFAULT_KEYS.ipsets);
+        }
+        conds.push({ result: r.result, detail: r.detail });
+        if (r.result === false) {
+          ok = false;
+          break;
+        }
+      }
+      if (conds.some((c) => c.result === 'unknown' && c.detail.includes('output interface unknown'))) this.useDefault(DEFAULT_KEYS.routes);
+    }
+    const reasons: string[] = [];
+    let failed: string | undefined;
+    let matched: Tri;
+    const unknowns = conds.filter((c) => c.result === 'unknown');
+    for (const c of conds) if (c.result === true) reasons.push(c.detail);
+    if (!ok) {
+      matched = false;
+      failed = conds.find((c) => c.result === false)?.detail;
+    } else if (unknowns.length) {
+      matched = 'unknown';
+      failed = unknowns.map((c) => c.detail).join('; ');
+    } else matched = true;
+    const step: Step = {
+      kind: 'rule',
+      hook,
+      table,
+      chain: rule.chain,
+      rule: rule.position,
+      line: rule.span.line,
+      matched,
+      reasons,
+      changes: [],
+      state: snapshot(p),
+      ruleRef: rule,
+    };
+    if (failed !== undefined) step.failed = failed;
+    this.steps.push(step);
+    if (matched === false) return false;
+    let go = true;
+    if (matched === 'unknown') {
+      const a = this.env.assume.get(rule.span.line);
+      let choice: 'match' | 'nomatch';
+      let chosen = false;
+      if (a === 'match' || a === 'nomatch') {
+        choice = a;
+        chosen = true;
+      } else choice = this.ex.choose(2) === 0 ? 'match' : 'nomatch';
+      this.assumptions.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, choice, reason: failed ?? 'unknown', chosen });
+      go = choice === 'match';
+      step.changes.push(`unknown: assumed ${choice === 'match' ? 'to match' : 'not to match'}${chosen ? ' (--assume)' : ''}`);
+    }
+    if (go && probability !== undefined) {
+      if (probability >= 1) reasons.push(probDetail);
+      else if (probability <= 0) {
+        go = false;
+        if (step.matched === true) {
+          step.matched = false;
+          step.failed = probDetail;
+        }
+      } else {
+        const taken = this.ex.choose(2) === 0;
+        const pr = taken ? probability : 1 - probability;
+        this.probability *= pr;
+        this.branches.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, taken, probability: pr });
+        if (taken) reasons.push(`${probDetail}: taken`);
+        else {
+          go = false;
+          if (step.matched === true) {
+            step.matched = false;
+            step.failed = `${probDetail}: not taken`;
+          } else step.changes.push(`random: not taken`);
+        }
+      }
+    }
+    if (go && step.matched !== 'unknown' && !rule.target) step.changes.push('no target: counters only');
+    return go;
+  }
+}
+
+function byOf(table: TableName, chain: Chain, rule: Rule): { table: TableName; chain: string; rule: number | null; line: number | null } {
+  return { table, chain: chain.name, rule: rule.position, line: rule.span.line };
+}
+
+function fmtEnd(ip: Ip, port: number | undefined): string {
+  if (port === undefined) return ip.text;
+  return ip.family === 'ipv6' ? `[${ip.text}]:${port}` : `${ip.text}:${port}`;
+}
+
+/** `tcp 10.0.0.1:1234 → 10.96.0.10:80`. */
+export function fmtTuple(t: CtTuple, proto: string): string {
+  return `${proto} ${fmtEnd(t.src, t.sport)} → ${fmtEnd(t.dst, t.dport)}`;
+}

@@ -1,0 +1,286 @@
+/**
+ * The netfilter engine's public API:
+ * - `trace(ruleset, context, packet, options)` → every outcome of the packet with its steps;
+ * - `resolveContext(partial)` → a complete host context and the defaults it used;
+ * - `validatePacket(spec, family, context)` → user-facing errors;
+ * - `packetFamily(spec)`.
+ *
+ * Non-NEW packets (`ctState: ESTABLISHED` in the original direction, or `reply: true`) need the
+ * flow's conntrack entry. When the caller does not give it (`packet.flow`), the engine derives it:
+ * it first traces the flow's NEW packet (same description, state NEW) and, for each of its
+ * outcomes, records the NAT bindings and the conntrack mark that outcome leaves on the entry; the
+ * non-NEW packet is then traced once per such flow, with that outcome's probability and
+ * assumptions carried over. For `reply: true` the packet description is the flow's ORIGINAL
+ * direction; the engine builds the reply (source = the translated destination, destination = the
+ * translated source, ports swapped) and enters it where the original left (its output interface,
+ * or locally when the original was delivered locally).
+ *
+ * Pure: no IO.
+ */
+import type { Family, Ruleset } from '../model.js';
+import { parseIp } from './addr.js';
+import { resolveContext } from './context.js';
+import { Env, Explorer, fmtTuple, Run, type Final, type Flow } from './engine.js';
+import { compileHost, type Host } from './host.js';
+import { buildPacket, clonePacket, packetFamily, tuple, validatePacket } from './packet.js';
+import type { Assumption, Branch, HostContext, Outcome, PacketSpec, Step, TraceOptions, TraceResult } from './types.js';
+
+export { resolveContext } from './context.js';
+export { packetFamily, validatePacket } from './packet.js';
+export { chainIndex, INDEX_MIN_RULES } from './dispatch.js';
+export { HOOK_STAGES, NAT_MANIP } from './pipeline.js';
+
+const resolvedCache = new WeakMap<object, HostContext>();
+
+function resolved(context: HostContext | Partial<HostContext> | undefined): HostContext {
+  if (context && (context as HostContext).defaults !== undefined && (context as HostContext).sysctl && (context as HostContext).interfaces && (context as HostContext).routes) {
+    return context as HostContext;
+  }
+  if (!context) return resolveContext().context;
+  let r = resolvedCache.get(context);
+  if (!r) {
+    r = resolveContext(context).context;
+    resolvedCache.set(context, r);
+  }
+  return r;
+}
+
+interface Partial0 {
+  outcomes: Outcome[];
+  used: Set<string>;
+  truncated: boolean;
+}
+
+/** Explore every path of one packet description (optionally with a flow). */
+function explore(env: Env, spec: PacketSpec, flow: Flow | null, reply: boolean, limit: number, prefixSteps: Step[], carry: { probability: number; assumptions: Assumption[]; branches: Branch[] }): Partial0 {
+  const base = buildPacket(spec, env.family);
+  if (reply) base.ctDir = 'REPLY';
+  const pending: number[][] = [[]];
+  const outcomes: Outcome[] = [];
+  const used = new Set<string>();
+  while (pending.length && outcomes.length < limit) {
+    const prefix = pending.pop()!;
+    const run = new Run(env, new Explorer(prefix, pending), clonePacket(base), spec, flow, reply);
+    const fin: Final = run.walk();
+    for (const u of run.used) used.add(u);
+    outcomes.push({
+      probability: carry.probability * run.probability,
+      verdict: fin.verdict,
+      disposition: fin.disposition,
+      assumptions: [...carry.assumptions, ...run.assumptions],
+      branches: [...carry.branches, ...run.branches],
+      packet: run.steps.length ? run.steps[run.steps.length - 1]!.state : snapshotOf(run),
+      steps: [...prefixSteps, ...run.steps],
+    });
+  }
+  return { outcomes, used, truncated: pending.length > 0 };
+}
+
+function snapshotOf(run: Run): Outcome['packet'] {
+  return {
+    family: run.pkt.family,
+    proto: run.pkt.proto,
+    src: run.pkt.src.text,
+    dst: run.pkt.dst.text,
+    mark: run.pkt.mark,
+    ctMark: run.pkt.ctMark,
+    ctState: run.pkt.ctState,
+    ctDir: run.pkt.ctDir,
+    origSrc: run.pkt.ctOrig.src.text,
+    origDst: run.pkt.ctOrig.dst.text,
+    snat: run.pkt.ctSnat,
+    dnat: run.pkt.ctDnat,
+    ttl: run.pkt.ttl,
+  };
+}
+
+/** The flow a NEW outcome leaves behind. */
+function flowOf(spec: PacketSpec, family: Family, o: Outcome, label: string): Flow {
+  const first = buildPacket({ ...spec, ctState: 'NEW' }, family);
+  const last = o.packet;
+  const src = parseIp(last.src)!;
+  const dst = parseIp(last.dst)!;
+  return {
+    orig: tuple(first.src, first.dst, first.sport, first.dport),
+    reply: tuple(dst, src, last.dport, last.sport),
+    dnat: last.dnat,
+    snat: last.snat,
+    ctMark: last.ctMark,
+    label,
+  };
+}
+
+/** A flow given by the caller (`packet.flow`). */
+function givenFlow(spec: PacketSpec, family: Family): Flow {
+  const first = buildPacket({ ...spec, ctState: 'NEW' }, family);
+  const f = spec.flow!;
+  const ndst = f.dnatTo ? parseIp(f.dnatTo)! : first.dst;
+  const nsrc = f.snatTo ? parseIp(f.snatTo)! : first.src;
+  const ndport = f.dnatPort ?? first.dport;
+  const nsport = f.snatPort ?? first.sport;
+  return {
+    orig: tuple(first.src, first.dst, first.sport, first.dport),
+    reply: tuple(ndst, nsrc, first.dport === undefined ? undefined : ndport, first.sport === undefined ? undefined : nsport),
+    dnat: f.dnatTo !== undefined || f.dnatPort !== undefined,
+    snat: f.snatTo !== undefined || f.snatPort !== undefined,
+    ctMark: f.ctMark ?? spec.ctMark ?? 0,
+    label: 'flow given',
+  };
+}
+
+/** The reply packet of a flow, entering where the original left. */
+function replySpec(spec: PacketSpec, flow: Flow, o: Outcome | null, host: Host): PacketSpec {
+  const r: PacketSpec = {
+    proto: spec.proto,
+    src: flow.reply.src.text,
+    dst: flow.reply.dst.text,
+    ctState: 'ESTABLISHED',
+  };
+  if (flow.reply.sport !== undefined) r.sport = flow.reply.sport;
+  if (flow.reply.dport !== undefined) r.dport = flow.reply.dport;
+  if (spec.icmpType !== undefined || spec.proto.startsWith('icmp') || spec.proto === 'ipv6-icmp') {
+    const t = spec.icmpType;
+    if (t === 8 || (t === undefined && (spec.proto === 'icmp' || spec.proto === '1'))) r.icmpType = 0;
+    else if (t === 128 || t === undefined) r.icmpType = 129;
+    else r.icmpType = t;
+  }
+  if (spec.proto === 'tcp' || spec.proto === '6') r.tcpFlags = ['SYN', 'ACK'];
+  const kind = o?.disposition.kind;
+  if (o && (kind === 'forwarded' || kind === 'sent')) {
+    if (o.disposition.iface) r.iif = o.disposition.iface;
+    else {
+      r.iif = 'unknown';
+    }
+    if (spec.physOut) r.physIn = spec.physOut;
+    if (spec.physIn) r.physOut = spec.physIn;
+  } else if (o && kind === 'delivered') r.local = true;
+  else {
+    // The original never reached its destination: enter where a reply would come from.
+    const d = parseIp(flow.reply.src.text)!;
+    if (host.isLocal(d)) r.local = true;
+    else {
+      const rd = host.routeDev(d);
+      r.iif = 'dev' in rd && rd.dev ? rd.dev : 'unknown';
+    }
+  }
+  if (flow.ctMark) r.ctMark = flow.ctMark;
+  return r;
+}
+
+/** Trace a packet through the ruleset. Throws on an invalid packet (check with validatePacket first). */
+export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec, options: TraceOptions = {}): TraceResult {
+  const ctx = resolved(context);
+  const family = ruleset.family;
+  const errs = validatePacket(packet, family, ctx);
+  if (errs.length) throw new Error(errs.join('; '));
+  const host = compileHost(ctx);
+  const env: Env = { ruleset, family, host, assume: options.assume ?? new Map(), useIndex: options.index !== false };
+  const limit = options.maxOutcomes ?? 256;
+  const none: { probability: number; assumptions: Assumption[]; branches: Branch[] } = { probability: 1, assumptions: [], branches: [] };
+  let outcomes: Outcome[] = [];
+  const used = new Set<string>();
+  let truncated = false;
+  const state = packet.ctState ?? 'NEW';
+  const needsFlow = packet.reply === true || state === 'ESTABLISHED';
+  if (!needsFlow) {
+    const r = explore(env, packet, null, false, limit, [], none);
+    outcomes = r.outcomes;
+    r.used.forEach((u) => used.add(u));
+    truncated = r.truncated;
+  } else {
+    const firsts: { flow: Flow; o: Outcome | null; carry: typeof none }[] = [];
+    if (packet.flow) firsts.push({ flow: givenFlow(packet, family), o: null, carry: none });
+    else {
+      const newSpec: PacketSpec = { ...packet, ctState: 'NEW' };
+      delete newSpec.reply;
+      delete newSpec.tcpFlags;
+      const r = explore(env, newSpec, null, false, limit, [], none);
+      r.used.forEach((u) => used.add(u));
+      truncated = r.truncated;
+      r.outcomes.forEach((o, k) => {
+        const reached = o.disposition.kind === 'delivered' || o.disposition.kind === 'forwarded' || o.disposition.kind === 'sent';
+        const label = `${reached ? '' : 'NOT ESTABLISHABLE: '}first packet's outcome ${k + 1} of ${r.outcomes.length}: ${o.disposition.text}`;
+        const flow = reached ? flowOf(packet, family, o, label) : { ...flowOf(packet, family, o, label), dnat: false, snat: false, reply: tuple(parseIp(packet.dst)!, parseIp(packet.src)!, packet.dport, packet.sport) };
+        if (!reached) flow.reply = tuple(flow.orig.dst, flow.orig.src, flow.orig.dport, flow.orig.sport);
+        firsts.push({ flow, o: reached ? o : null, carry: { probability: o.probability, assumptions: o.assumptions, branches: o.branches } });
+      });
+    }
+    for (const f of firsts) {
+      if (outcomes.length >= limit) {
+        truncated = true;
+        break;
+      }
+      const spec = packet.reply ? replySpec(packet, f.flow, f.o, host) : { ...packet, ctState: 'ESTABLISHED' as const };
+      const pre: Step[] = [];
+      const hook = spec.local ? 'OUTPUT' : 'PREROUTING';
+      pre.push({
+        kind: 'note',
+        hook,
+        table: null,
+        chain: null,
+        rule: null,
+        line: null,
+        matched: true,
+        reasons: [],
+        changes: [],
+        note: `${packet.reply ? 'reply of' : 'follow-up packet of'} the flow ${fmtTuple(f.flow.orig, buildPacket(packet, family).proto)} (${f.flow.label})${packet.reply ? `: ${f.flow.reply.src.text} → ${f.flow.reply.dst.text}, entering ${spec.local ? 'locally (OUTPUT)' : `on ${spec.iif}`}` : ''}`,
+        state: { ...(f.o?.packet ?? snapshotOf0(packet, family)) },
+      });
+      const r = explore(env, spec, f.flow, packet.reply === true, limit - outcomes.length, pre, f.carry);
+      r.used.forEach((u) => used.add(u));
+      truncated = truncated || r.truncated;
+      outcomes.push(...r.outcomes);
+    }
+  }
+  outcomes = collapse(outcomes);
+  const order = new Map(outcomes.map((o, i) => [o, i]));
+  outcomes.sort((a, b) => b.probability - a.probability || order.get(a)! - order.get(b)!);
+  const defaults = host.defaults.filter((d) => [...used].some((k) => d.startsWith(k)));
+  const result: TraceResult = { outcomes, context: { defaults, context: ctx }, packet };
+  if (truncated) result.truncated = true;
+  return result;
+}
+
+function snapshotOf0(spec: PacketSpec, family: Family): Outcome['packet'] {
+  const p = buildPacket(spec, family);
+  return {
+    family,
+    proto: p.proto,
+    src: p.src.text,
+    dst: p.dst.text,
+    mark: p.mark,
+    ctMark: p.ctMark,
+    ctState: p.ctState,
+    ctDir: p.ctDir,
+    origSrc: p.src.text,
+    origDst: p.dst.text,
+    snat: false,
+    dnat: false,
+    ttl: p.ttl,
+  };
+}
+
+/** Merge outcomes whose paths and results are identical (sum of probabilities). */
+function collapse(outcomes: Outcome[]): Outcome[] {
+  if (outcomes.length < 2) return outcomes;
+  const seen = new Map<string, Outcome>();
+  const out: Outcome[] = [];
+  for (const o of outcomes) {
+    const key = JSON.stringify([
+      o.verdict,
+      o.disposition.text,
+      o.packet,
+      o.assumptions.map((a) => [a.line, a.choice]),
+      o.steps.map((s) => [s.kind, s.table, s.chain, s.rule, s.matched, s.target ?? '', s.changes, s.note ?? '']),
+    ]);
+    const prev = seen.get(key);
+    if (prev) {
+      prev.probability += o.probability;
+      continue;
+    }
+    const copy = { ...o };
+    seen.set(key, copy);
+    out.push(copy);
+  }
+  return out;
+}

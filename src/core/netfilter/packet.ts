@@ -1,0 +1,177 @@
+/**
+ * Packets: validation of the user's description, the engine's working form (EvalPacket) and the
+ * per-step snapshot (PacketState).
+ *
+ * Pure: no IO.
+ */
+import type { Family } from '../model.js';
+import type { CtTuple, EvalPacket } from '../extensions/types.js';
+import { parseIp, type Ip } from './addr.js';
+import { compileHost } from './host.js';
+import { parseTcpFlags, PORT_PROTOCOLS, protoName, protoNumber, TCP_FLAGS } from './proto.js';
+import type { CtState, HostContext, PacketSpec, PacketState } from './types.js';
+
+const CT_STATES: readonly CtState[] = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'];
+
+/** The family of a packet from its addresses; null when they are invalid or mixed. */
+export function packetFamily(spec: PacketSpec): Family | null {
+  const s = parseIp(spec.src);
+  const d = parseIp(spec.dst);
+  if (!s || !d || s.family !== d.family) return null;
+  return s.family;
+}
+
+/**
+ * User-facing errors in a packet description (empty when valid): invalid addresses, family mix
+ * (with each other or with the ruleset), ports out of range or given for a protocol without ports,
+ * ICMP fields for a non-ICMP protocol, missing/duplicate entry point, interfaces the context does
+ * not list (when it lists interfaces beyond lo), bad mark / state values.
+ */
+export function validatePacket(spec: PacketSpec, family: Family, context: HostContext): string[] {
+  const errs: string[] = [];
+  const s = parseIp(spec.src ?? '');
+  const d = parseIp(spec.dst ?? '');
+  if (!s) errs.push(`invalid source address "${spec.src ?? ''}"`);
+  if (!d) errs.push(`invalid destination address "${spec.dst ?? ''}"`);
+  if (s && d && s.family !== d.family) errs.push(`source ${s.text} is ${s.family} but destination ${d.text} is ${d.family}`);
+  else if (s && s.family !== family) errs.push(`the packet is ${s.family} but the ruleset is ${family}`);
+  const pn = protoNumber(spec.proto ?? '');
+  if (pn === null) errs.push(`unknown protocol "${spec.proto ?? ''}"`);
+  else {
+    if (pn === 1 && family === 'ipv6') errs.push('icmp is IPv4; use icmpv6 (ipv6-icmp) for an IPv6 packet');
+    if (pn === 58 && family === 'ipv4') errs.push('icmpv6 is IPv6; use icmp for an IPv4 packet');
+    for (const [name, v] of [
+      ['source port', spec.sport],
+      ['destination port', spec.dport],
+    ] as const) {
+      if (v === undefined) continue;
+      if (!Number.isInteger(v) || v < 0 || v > 65535) errs.push(`${name} ${v} is out of range (0-65535)`);
+      else if (!PORT_PROTOCOLS.has(pn)) errs.push(`${name} given but ${protoName(pn)} has no ports`);
+    }
+    if ((spec.icmpType !== undefined || spec.icmpCode !== undefined) && pn !== 1 && pn !== 58) errs.push(`ICMP type/code given but the protocol is ${protoName(pn)}`);
+    for (const [name, v] of [
+      ['ICMP type', spec.icmpType],
+      ['ICMP code', spec.icmpCode],
+    ] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 255)) errs.push(`${name} ${v} is out of range (0-255)`);
+    }
+    if (spec.tcpFlags && pn !== 6) errs.push(`TCP flags given but the protocol is ${protoName(pn)}`);
+  }
+  if (spec.tcpFlags && parseTcpFlags(spec.tcpFlags.join(',')) === null) errs.push(`invalid TCP flags "${spec.tcpFlags.join(',')}"`);
+  if (spec.local && spec.iif) errs.push('give either an input interface or local, not both');
+  if (!spec.local && !spec.iif) errs.push('give the input interface (--iif IFACE) or --local for a locally generated packet');
+  for (const [name, v] of [
+    ['mark', spec.mark],
+    ['ctmark', spec.ctMark],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) errs.push(`${name} ${v} is out of range (0-0xffffffff)`);
+  }
+  if (spec.ctState !== undefined && !CT_STATES.includes(spec.ctState)) errs.push(`unknown conntrack state "${spec.ctState}" (one of ${CT_STATES.join(', ')})`);
+  if (spec.ttl !== undefined && (!Number.isInteger(spec.ttl) || spec.ttl < 0 || spec.ttl > 255)) errs.push(`ttl ${spec.ttl} is out of range (0-255)`);
+  if (spec.length !== undefined && (!Number.isInteger(spec.length) || spec.length < 20 || spec.length > 65535)) errs.push(`length ${spec.length} is out of range (20-65535)`);
+  if (spec.packetNumber !== undefined && (!Number.isInteger(spec.packetNumber) || spec.packetNumber < 0)) errs.push(`packet number ${spec.packetNumber} must be a non-negative integer`);
+  const listed = context.interfaces.filter((i) => i.name !== 'lo');
+  if (listed.length > 0) {
+    const host = compileHost(context);
+    const known = (n: string) => host.ifaces.has(n) || host.portToBridge.has(n);
+    if (spec.iif && !known(spec.iif)) errs.push(`unknown interface "${spec.iif}" (the context lists ${[...host.ifaces.keys()].join(', ')})`);
+    if (spec.oif && !known(spec.oif)) errs.push(`unknown output interface "${spec.oif}" (the context lists ${[...host.ifaces.keys()].join(', ')})`);
+  }
+  if (spec.flow) {
+    if (spec.flow.dnatTo !== undefined && !parseIp(spec.flow.dnatTo)) errs.push(`invalid flow DNAT address "${spec.flow.dnatTo}"`);
+    if (spec.flow.snatTo !== undefined && !parseIp(spec.flow.snatTo)) errs.push(`invalid flow SNAT address "${spec.flow.snatTo}"`);
+  }
+  return errs;
+}
+
+/** Build the engine's working packet from a (valid) description. */
+export function buildPacket(spec: PacketSpec, family: Family): EvalPacket {
+  const src = parseIp(spec.src)!;
+  const dst = parseIp(spec.dst)!;
+  const protoNum = protoNumber(spec.proto) ?? 0;
+  const ctState: CtState = spec.ctState ?? 'NEW';
+  const hasPorts = PORT_PROTOCOLS.has(protoNum);
+  const sport = hasPorts ? spec.sport ?? 40000 : undefined;
+  const dport = hasPorts ? spec.dport ?? 0 : undefined;
+  const flags = spec.tcpFlags ? parseTcpFlags(spec.tcpFlags.join(',')) ?? 0 : ctState === 'NEW' ? TCP_FLAGS.SYN! : TCP_FLAGS.ACK!;
+  const orig: CtTuple = tuple(src, dst, sport, dport);
+  const p: EvalPacket = {
+    family,
+    proto: protoName(protoNum),
+    protoNum,
+    src,
+    dst,
+    tcpFlags: protoNum === 6 ? flags : 0,
+    oifUnknown: false,
+    bridged: false,
+    mark: spec.mark ?? 0,
+    ctAttached: false,
+    ctMark: spec.ctMark ?? 0,
+    ctState,
+    ctDir: 'ORIGINAL',
+    ctSnat: false,
+    ctDnat: false,
+    ctOrig: orig,
+    ctReply: tuple(dst, src, dport, sport),
+    ttl: spec.ttl ?? 64,
+    length: spec.length ?? 60,
+    fragment: spec.fragment ?? false,
+    local: spec.local ?? false,
+    notes: [],
+  };
+  if (sport !== undefined) p.sport = sport;
+  if (dport !== undefined) p.dport = dport;
+  if (protoNum === 1 || protoNum === 58) {
+    p.icmpType = spec.icmpType ?? (protoNum === 1 ? 8 : 128);
+    p.icmpCode = spec.icmpCode ?? 0;
+  }
+  if (spec.srcMac !== undefined) p.srcMac = spec.srcMac;
+  if (spec.uid !== undefined) p.uid = spec.uid;
+  if (spec.gid !== undefined) p.gid = spec.gid;
+  if (spec.packetNumber !== undefined) p.packetNumber = spec.packetNumber;
+  if (spec.physIn !== undefined) p.physIn = spec.physIn;
+  if (spec.physOut !== undefined) p.physOut = spec.physOut;
+  return p;
+}
+
+/** A conntrack tuple. */
+export function tuple(src: Ip, dst: Ip, sport: number | undefined, dport: number | undefined): CtTuple {
+  const t: CtTuple = { src, dst };
+  if (sport !== undefined) t.sport = sport;
+  if (dport !== undefined) t.dport = dport;
+  return t;
+}
+
+/** Copy a packet (branches of the exploration never share mutable state). */
+export function clonePacket(p: EvalPacket): EvalPacket {
+  return { ...p, notes: p.notes.slice() };
+}
+
+/** The JSON-facing snapshot of a packet after a step. */
+export function snapshot(p: EvalPacket): PacketState {
+  const s: PacketState = {
+    family: p.family,
+    proto: p.proto,
+    src: p.src.text,
+    dst: p.dst.text,
+    mark: p.mark,
+    ctMark: p.ctMark,
+    ctState: p.ctState,
+    ctDir: p.ctDir,
+    origSrc: p.ctOrig.src.text,
+    origDst: p.ctOrig.dst.text,
+    snat: p.ctSnat,
+    dnat: p.ctDnat,
+    ttl: p.ttl,
+  };
+  if (p.sport !== undefined) s.sport = p.sport;
+  if (p.dport !== undefined) s.dport = p.dport;
+  if (p.icmpType !== undefined) s.icmpType = p.icmpType;
+  if (p.icmpCode !== undefined) s.icmpCode = p.icmpCode;
+  if (p.iif !== undefined) s.iif = p.iif;
+  if (p.oif !== undefined) s.oif = p.oif;
+  else if (p.oifUnknown) s.oif = '?';
+  if (p.ctOrig.sport !== undefined) s.origSport = p.ctOrig.sport;
+  if (p.ctOrig.dport !== undefined) s.origDport = p.ctOrig.dport;
+  return s;
+}
