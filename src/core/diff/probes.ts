@@ -168,6 +168,21 @@ function changedChains(s: StructuralDiff | undefined): Map<TableName, Set<string
   return out;
 }
 
+/** The rules a structural diff names as changed, per side: `table:chain:position`. */
+function changedRules(s: StructuralDiff | undefined): { old: Set<string>; new: Set<string> } {
+  const out = { old: new Set<string>(), new: new Set<string>() };
+  if (!s) return out;
+  for (const t of s.tables) {
+    for (const c of t.chains) {
+      for (const ch of c.changes) {
+        if (ch.old) out.old.add(`${t.table}:${c.oldName ?? c.chain}:${ch.old.position}`);
+        if (ch.new) out.new.add(`${t.table}:${c.chain}:${ch.new.position}`);
+      }
+    }
+  }
+  return out;
+}
+
 /** Upward closure of `changed` through the rules that jump/goto into them. */
 function reachingChains(r: Ruleset, changed: Map<TableName, Set<string>>): Map<TableName, Set<string>> {
   const out = new Map<TableName, Set<string>>();
@@ -260,6 +275,7 @@ export function deriveProbes(
   const family = b.family;
   const origins = originsFor(ctx, family);
   const changed = changedChains(structural);
+  const changedRule = changedRules(structural);
   const dests: Dest[] = [];
   const sides: Array<[string, Ruleset]> = [
     ['new', b],
@@ -272,10 +288,13 @@ export function deriveProbes(
       const reach = reaching.get(tname);
       for (const c of table.chains.values()) {
         for (const rule of c.rules) {
-          // 0: in a changed chain, or jumping into a chain that leads to one; 1: the rest.
+          // 0: a changed rule; 1: in a changed chain, or jumping into a chain that leads to one;
+          // 2: the rest.
+          const where = `${tname}:${c.name}:${rule.position}`;
           const relevant =
             (ch?.has(c.name) ?? false) || (rule.target?.kind === 'chain' && (reach?.has(rule.target.name) ?? false));
-          dests.push(...destsOfRule(rule, family, origins.local, `${side}:${tname}:${c.name}:${rule.position}`, relevant ? 0 : 1));
+          const priority = (side === 'old' ? changedRule.old : changedRule.new).has(where) ? 0 : relevant ? 1 : 2;
+          dests.push(...destsOfRule(rule, family, origins.local, `${side}:${where}`, priority));
         }
       }
     }

@@ -7,7 +7,7 @@ import { diffStructural } from '../../../src/core/diff/structural.js';
 import type { BehaviourChange, BehaviourDiff } from '../../../src/core/diff/types.js';
 import type { Ruleset } from '../../../src/core/model.js';
 import type { PacketSpec } from '../../../src/core/netfilter/types.js';
-import { KUBE_OVERALL, kubeOverallPresent, resync } from './resync.js';
+import { KUBE_TRACEPACKET, kubeTracepacketPresent, resync } from './resync.js';
 
 function parse(text: string, file = 't.rules'): Ruleset {
   const r = parseRuleset(text, { file });
@@ -77,15 +77,18 @@ describe('diffBehaviour: crafted pairs', () => {
 
   it('user packets are traced first and always, even when not derivable', () => {
     const user: PacketSpec = { proto: 'tcp', src: '203.0.113.77', sport: 5555, dst: '192.168.0.2', dport: 2222, iif: 'eth0' };
-    const d = behaviour(filter('ACCEPT', []), filter('DROP', []), [user], 0);
+    const web = '-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT';
+    const d = behaviour(filter('ACCEPT', [web]), filter('DROP', [web]), [user], 0);
     expect(d.probesTraced).toBe(1);
     expect(d.bounded).toMatch(/bounded: traced 0 of \d+ derived probes/);
     expect(d.changes.map((c) => [c.probe.origin, c.differences])).toEqual([['user', ['verdict ACCEPT → DROP', 'disposition delivered → dropped']]]);
   });
 
   it('bounds the derived probes and says so', () => {
-    const rules = Array.from({ length: 50 }, (_, k) => `-A INPUT -d 10.1.${k}.1/32 -p tcp -m tcp --dport 80 -j ACCEPT`);
-    const d = behaviour(filter('DROP', rules), filter('DROP', rules.slice(1)), [], 10);
+    // Forwarded traffic to 50 addresses, allowed one by one under a DROP policy; one allowance removed.
+    const rules = Array.from({ length: 50 }, (_, k) => `-A FORWARD -d 10.1.${k}.1/32 -p tcp -m tcp --dport 80 -j ACCEPT`);
+    const fwd = (r: string[]) => filter('ACCEPT', r).replace(':FORWARD ACCEPT', ':FORWARD DROP');
+    const d = behaviour(fwd(rules), fwd(rules.slice(1)), [], 10);
     expect(d.probesTraced).toBe(10);
     expect(d.probesDerived).toBe(150);
     expect(d.bounded).toContain('traced 10 of 150');
@@ -94,9 +97,11 @@ describe('diffBehaviour: crafted pairs', () => {
   });
 });
 
-describe.skipIf(!kubeOverallPresent)('diffBehaviour: real kube-proxy resync', () => {
+if (!kubeTracepacketPresent) console.warn(`[diff] ${KUBE_TRACEPACKET} not found: real kube-proxy behaviour test skipped`);
+
+describe.skipIf(!kubeTracepacketPresent)('diffBehaviour: real kube-proxy resync (kube-proxy-tracepacket.rules)', () => {
   it('endpoint added to ns1/svc1 and removed from ns4/svc4: their cluster IPs now balance differently', () => {
-    const old = readFileSync(KUBE_OVERALL, 'utf8');
+    const old = readFileSync(KUBE_TRACEPACKET, 'utf8');
     const d = behaviour(old, resync(old));
     const svc1 = find(d, 'pod 10.244.0.10 → 172.30.0.41:80/tcp');
     expect(svc1.old.map((o) => [o.dnat, o.probability])).toEqual([['10.180.0.1:80', 1]]);

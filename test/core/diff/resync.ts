@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const REAL_DUMPS = fileURLToPath(new URL('../../../../shared/dumps/real/', import.meta.url));
 export const KUBE_OVERALL = REAL_DUMPS + 'kube-proxy-overall.rules';
 export const kubeOverallPresent = existsSync(KUBE_OVERALL);
+/** The same services as a node's full state (builtin chains jump into the KUBE- chains). */
+export const KUBE_TRACEPACKET = REAL_DUMPS + 'kube-proxy-tracepacket.rules';
+export const kubeTracepacketPresent = existsSync(KUBE_TRACEPACKET);
 
 /** Replace exactly one occurrence (the test fails loudly if the dump is not what it expects). */
 export function replaceOnce(text: string, from: string, to: string): string {
