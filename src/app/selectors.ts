@@ -16,11 +16,10 @@ export type ChainRow =
   | { kind: 'chain'; table: TableName; chain: Chain };
 
 interface RulesetIndex {
-  /** Rules that jump to / goto each chain, keyed `table:chain`. */
-  callers: Map<string, Rule[]>;
-  /** A short service name for a chain, from kube-proxy comments (`ns10/svc10:http`). */
-  annotations: Map<string, string>;
-  /** Chain-name list per table, for search. */
+  /** Rules that jump to / goto each chain, per table then chain name. */
+  callers: Map<string, Map<string, Rule[]>>;
+  /** Service names found so far (computed on demand: only visible chains need one). */
+  annotations: Map<string, string | null>;
   ruleCount: number;
 }
 
@@ -32,58 +31,65 @@ function serviceName(comment: string): string | undefined {
   return /^[\w.-]+\/[\w.-]+(:[\w.-]+)?$/.test(word) ? word : undefined;
 }
 
-/** Index of callers and annotations; built once per ruleset. */
+/**
+ * Index of callers, built once per ruleset in one pass over the rules (a 434k-line dump has
+ * ~110k chains and ~220k jumps: no string keys per rule, no comment parsing here).
+ */
 export function rulesetIndex(ruleset: Ruleset): RulesetIndex {
   let idx = indexes.get(ruleset);
   if (idx) return idx;
-  const callers = new Map<string, Rule[]>();
-  const annotations = new Map<string, string>();
+  const callers = new Map<string, Map<string, Rule[]>>();
   let ruleCount = 0;
   for (const table of ruleset.tables.values()) {
+    const byChain = new Map<string, Rule[]>();
+    callers.set(table.name, byChain);
     for (const chain of table.chains.values()) {
-      ruleCount += chain.rules.length;
-      for (const rule of chain.rules) {
-        if (!rule.target || rule.target.kind !== 'chain') continue;
-        const key = `${table.name}:${rule.target.name}`;
-        let list = callers.get(key);
-        if (!list) callers.set(key, (list = []));
-        list.push(rule);
-        if (!annotations.has(key)) {
-          const c = ruleComment(rule);
-          const svc = c === undefined ? undefined : serviceName(c);
-          if (svc) annotations.set(key, svc);
-        }
+      const rules = chain.rules;
+      ruleCount += rules.length;
+      for (let i = 0; i < rules.length; i++) {
+        const t = rules[i].target;
+        if (!t || t.kind !== 'chain') continue;
+        const list = byChain.get(t.name);
+        if (list) list.push(rules[i]);
+        else byChain.set(t.name, [rules[i]]);
       }
     }
   }
-  // Chains nobody names in a jump comment (KUBE-SEP-…): their own rules' comments.
-  for (const table of ruleset.tables.values()) {
-    for (const chain of table.chains.values()) {
-      const key = `${table.name}:${chain.name}`;
-      if (annotations.has(key) || chain.builtin) continue;
-      for (const rule of chain.rules) {
-        const c = ruleComment(rule);
-        const svc = c === undefined ? undefined : serviceName(c);
-        if (svc) {
-          annotations.set(key, svc);
-          break;
-        }
-      }
-    }
-  }
-  idx = { callers, annotations, ruleCount };
+  idx = { callers, annotations: new Map(), ruleCount };
   indexes.set(ruleset, idx);
   return idx;
 }
 
 /** Rules that jump to or goto a chain. */
 export function callersOf(ruleset: Ruleset, table: TableName | string, chain: string): Rule[] {
-  return rulesetIndex(ruleset).callers.get(`${table}:${chain}`) ?? [];
+  return rulesetIndex(ruleset).callers.get(table)?.get(chain) ?? [];
 }
 
-/** Service name shown beside a hashed chain name, if known. */
+/**
+ * Service name shown beside a hashed chain name, if known: from the comment of a rule jumping
+ * to it (`ns/svc:port cluster IP`), else from its own rules' comments (KUBE-SEP-…).
+ */
 export function annotationOf(ruleset: Ruleset, table: TableName, chain: string): string | undefined {
-  return rulesetIndex(ruleset).annotations.get(`${table}:${chain}`);
+  const idx = rulesetIndex(ruleset);
+  const key = `${table}:${chain}`;
+  const known = idx.annotations.get(key);
+  if (known !== undefined) return known ?? undefined;
+  let found: string | undefined;
+  for (const r of callersOf(ruleset, table, chain)) {
+    const c = ruleComment(r);
+    found = c === undefined ? undefined : serviceName(c);
+    if (found) break;
+  }
+  const own = ruleset.tables.get(table)?.chains.get(chain);
+  if (!found && own && !own.builtin) {
+    for (const r of own.rules) {
+      const c = ruleComment(r);
+      found = c === undefined ? undefined : serviceName(c);
+      if (found) break;
+    }
+  }
+  idx.annotations.set(key, found ?? null);
+  return found;
 }
 
 /** Total number of rules. */
