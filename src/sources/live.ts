@@ -195,6 +195,11 @@ export interface LiveOptions {
   procSys?: string;
   /** Read only the rules (counter polling): skip context, versions and ipsets. */
   rulesOnly?: boolean;
+  /**
+   * false: return the dump texts only, unparsed (`rulesets` stays empty) — counter polling scans
+   * counters without a full parse and parses only when the rules changed. Default true.
+   */
+  parse?: boolean;
   /** Restrict to this variant (counter polling keeps the variant chosen at start). */
   variant?: Variant;
 }
@@ -378,7 +383,7 @@ export async function loadLive(opts: LiveOptions = {}): Promise<CapturedSource> 
     const cmd = r.command.split(' ')[0];
     // ipv6 is shown only when it has tables, ipv4 always (a LoadedSource has at least one ruleset).
     if (f === 'ipv6' && countRules(r.text).tables === 0) continue;
-    rulesets[f] = parseRuleset(r.text, { file: cmd, family: f });
+    if (opts.parse !== false) rulesets[f] = parseRuleset(r.text, { file: cmd, family: f });
     texts[f] = r.text;
     commands[f] = r.command;
   }

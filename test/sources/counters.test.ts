@@ -113,3 +113,39 @@ describe('pollCounters', () => {
     expect(() => pollCounters(0, { onLoaded: () => undefined, onError: () => undefined, onGone: () => undefined })).toThrow(/--interval must be a positive number of seconds \(got 0\)/);
   });
 });
+
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { scanCounters } from '../../src/app/effects/counters.js';
+import { parseRuleset } from '../../src/core/parse/index.js';
+
+const REAL = path.resolve(__dirname, '../../../shared/dumps/real');
+const haveReal = existsSync(REAL);
+if (!haveReal) console.info(`counters.test.ts: ${REAL} absent — the scanner-vs-parser cross-check on real dumps is skipped`);
+
+describe.skipIf(!haveReal)('scanCounters agrees with the parser on real dumps', () => {
+  // The scanner reads iptables-save output: files with only `-A` rule commands (not restore scripts).
+  const files = (haveReal ? readdirSync(REAL).filter((f) => f.endsWith('.rules')) : []).filter((f) =>
+    readFileSync(path.join(REAL, f), 'utf8')
+      .split('\n')
+      .filter((l) => /^(\[\d+:\d+\]\s*)?-[A-Z] /.test(l))
+      .every((l) => /^(\[\d+:\d+\]\s*)?-A /.test(l)),
+  );
+  it('covers most real dumps', () => expect(files.length).toBeGreaterThanOrEqual(10));
+  it.each(files)('%s', (name) => {
+    const text = readFileSync(path.join(REAL, name), 'utf8');
+    const parsed = parseRuleset(text, { file: name });
+    const fromParser: string[] = [];
+    for (const t of parsed.ruleset.tables.values()) {
+      for (const c of t.chains.values()) {
+        for (const r of c.rules) fromParser.push(`${t.name} ${c.name} ${r.position} ${r.counters?.packets ?? 0}:${r.counters?.bytes ?? 0}`);
+      }
+    }
+    const fromScanner: string[] = [];
+    scanCounters(text, (s) => {
+      if (s.position > 0) fromScanner.push(`${s.table} ${s.chain} ${s.position} ${s.packets}:${s.bytes}`);
+    });
+    expect(fromParser.length).toBeGreaterThan(0);
+    expect(fromScanner.sort()).toEqual(fromParser.sort());
+  });
+});

@@ -10,7 +10,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { CliError } from '../../cli/errors.js';
-import type { Family, Ruleset } from '../../core/model.js';
+import type { Family, TableName } from '../../core/model.js';
+import { parseRuleset } from '../../core/parse/index.js';
 import { loadLive, type LiveOptions } from '../../sources/live.js';
 import type { LoadedSource } from '../../sources/types.js';
 import { diffSources } from './changes.js';
@@ -36,9 +37,72 @@ interface Snapshot {
   policies: Map<string, { packets: number; bytes: number }>;
 }
 
-/** A rule's text without its counters: its identity across reads. */
-function ruleIdentity(raw: string): string {
-  return raw.replace(/^\s*\[\d+:\d+\]\s*/, '').trim();
+/** Counters of one chain line or rule line of an iptables-save -c text. */
+interface Scanned {
+  table: TableName;
+  chain: string;
+  /** 1-based position in the chain for rules; 0 for the chain line (policy counters). */
+  position: number;
+  builtin: boolean;
+  packets: number;
+  bytes: number;
+  /** The rule's text after its counters (its identity across reads). */
+  text: string;
+}
+
+/** `[123:4567]` at `at` → the two numbers and the index after `]`; undefined when not there. */
+function counterAt(line: string, at: number): { packets: number; bytes: number; end: number } | undefined {
+  if (line.charCodeAt(at) !== 91 /* [ */) return undefined;
+  const colon = line.indexOf(':', at);
+  const close = line.indexOf(']', at);
+  if (colon < 0 || close < colon) return undefined;
+  const packets = Number(line.slice(at + 1, colon));
+  const bytes = Number(line.slice(colon + 1, close));
+  if (!Number.isFinite(packets) || !Number.isFinite(bytes)) return undefined;
+  return { packets, bytes, end: close + 1 };
+}
+
+/**
+ * Walk the counters of an iptables-save -c text without a full parse (a 56 000-rule dump in a few
+ * tens of milliseconds, every interval): chain lines `:NAME POLICY [p:b]` and rule lines
+ * `[p:b] -A NAME …`, with each rule's position in its chain as the parser counts it.
+ */
+export function scanCounters(text: string, visit: (s: Scanned) => void): void {
+  let table: TableName | undefined;
+  const positions = new Map<string, number>();
+  const builtin = new Set<string>();
+  let from = 0;
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    const line = text.slice(from, to);
+    from = to + 1;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 42 /* * */) {
+      table = line.slice(1).trim() as TableName;
+      positions.clear();
+      builtin.clear();
+    } else if (c0 === 58 /* : */ && table) {
+      const sp = line.indexOf(' ');
+      if (sp < 0) continue;
+      const chain = line.slice(1, sp);
+      const sp2 = line.indexOf(' ', sp + 1);
+      const policy = line.slice(sp + 1, sp2 < 0 ? undefined : sp2);
+      const isBuiltin = policy !== '-';
+      if (isBuiltin) builtin.add(chain);
+      const c = sp2 < 0 ? undefined : counterAt(line, sp2 + 1);
+      visit({ table, chain, position: 0, builtin: isBuiltin, packets: c?.packets ?? 0, bytes: c?.bytes ?? 0, text: '' });
+    } else if (table && (c0 === 91 /* [ */ || c0 === 45 /* - */)) {
+      const c = counterAt(line, 0);
+      const rest = c ? line.slice(c.end).trimStart() : line;
+      if (!rest.startsWith('-A ')) continue;
+      const sp = rest.indexOf(' ', 3);
+      const chain = sp < 0 ? rest.slice(3) : rest.slice(3, sp);
+      const position = (positions.get(chain) ?? 0) + 1;
+      positions.set(chain, position);
+      visit({ table, chain, position, builtin: builtin.has(chain), packets: c?.packets ?? 0, bytes: c?.bytes ?? 0, text: rest });
+    }
+  }
 }
 
 /** The rules' text without counters or comments: equal when only counters moved. */
@@ -47,31 +111,10 @@ export function rulesShape(source: LoadedSource): string {
   for (const f of ['ipv4', 'ipv6'] as Family[]) {
     const t = source.texts[f];
     if (t === undefined) continue;
-    parts.push(
-      `${f}\n` +
-        t
-          .split('\n')
-          .filter((l) => !l.startsWith('#') && l.trim() !== '')
-          .map((l) => l.replace(/\s*\[\d+:\d+\]\s*/g, ' ').trim())
-          .join('\n'),
-    );
+    parts.push(`${f}\n`);
+    scanCounters(t, (s) => void parts.push(s.position === 0 ? `${s.table} :${s.chain} ${s.builtin ? 'builtin' : '-'}\n` : `${s.table} ${s.text}\n`));
   }
-  return parts.join('\n');
-}
-
-/** Walk a ruleset's rules with their stable identity (`family table chain text #occurrence`). */
-function* identified(family: Family, ruleset: Ruleset) {
-  for (const table of ruleset.tables.values()) {
-    for (const chain of table.chains.values()) {
-      const seen = new Map<string, number>();
-      for (const rule of chain.rules) {
-        const text = ruleIdentity(rule.raw);
-        const n = seen.get(text) ?? 0;
-        seen.set(text, n + 1);
-        yield { id: `${family} ${table.name} ${chain.name} ${n} ${text}`, rule, chain };
-      }
-    }
-  }
+  return parts.join('');
 }
 
 function rate(delta: number, elapsedMs: number | null): number | null {
@@ -80,8 +123,8 @@ function rate(delta: number, elapsedMs: number | null): number | null {
 }
 
 /**
- * Compute a sample from a read, given the previous snapshot (undefined on the first read).
- * Pure apart from its inputs; exported for tests.
+ * Compute a sample from a read (its counter texts), given the previous snapshot (undefined on the
+ * first read). Pure apart from its inputs; exported for tests.
  */
 export function computeSample(
   source: LoadedSource,
@@ -95,55 +138,72 @@ export function computeSample(
   const rules = new Map<string, RuleRate>();
   const chains = new Map<string, ChainRate>();
   for (const f of ['ipv4', 'ipv6'] as Family[]) {
-    const parsed = source.rulesets[f];
-    if (!parsed) continue;
-    for (const table of parsed.ruleset.tables.values()) {
-      for (const chain of table.chains.values()) {
-        const ck = chainKey(f, table.name, chain.name);
-        const pol = chain.counters ?? { packets: 0, bytes: 0 };
-        snapshot.policies.set(ck, { packets: pol.packets, bytes: pol.bytes });
+    const text = source.texts[f];
+    if (text === undefined) continue;
+    // A rule is followed by its text and its occurrence among identical rules of its chain.
+    let seen = new Map<string, number>();
+    let lastChain = '';
+    scanCounters(text, (s) => {
+      const ck = chainKey(f, s.table, s.chain);
+      if (s.position === 0) {
+        snapshot.policies.set(ck, { packets: s.packets, bytes: s.bytes });
         const prevPol = previous?.policies.get(ck);
-        const policyPps = prevPol && chain.builtin ? rate(pol.packets - prevPol.packets, elapsedMs) : null;
-        const policyBps = prevPol && chain.builtin ? rate(pol.bytes - prevPol.bytes, elapsedMs) : null;
+        const policyPps = prevPol && s.builtin ? rate(s.packets - prevPol.packets, elapsedMs) : null;
+        const policyBps = prevPol && s.builtin ? rate(s.bytes - prevPol.bytes, elapsedMs) : null;
         chains.set(ck, {
           family: f,
-          table: table.name,
-          chain: chain.name,
-          packets: chain.builtin ? pol.packets : 0,
-          bytes: chain.builtin ? pol.bytes : 0,
-          pps: chain.builtin ? policyPps : previous ? 0 : null,
-          bps: chain.builtin ? policyBps : previous ? 0 : null,
+          table: s.table,
+          chain: s.chain,
+          packets: s.builtin ? s.packets : 0,
+          bytes: s.builtin ? s.bytes : 0,
+          pps: s.builtin ? policyPps : previous ? 0 : null,
+          bps: s.builtin ? policyBps : previous ? 0 : null,
           policyPps,
           policyBps,
         });
+        return;
       }
-    }
-    for (const { id, rule, chain } of identified(f, parsed.ruleset)) {
-      const c = rule.counters ?? { packets: 0, bytes: 0 };
-      snapshot.rules.set(id, { packets: c.packets, bytes: c.bytes });
+      if (ck !== lastChain) {
+        seen = new Map();
+        lastChain = ck;
+      }
+      const n = seen.get(s.text) ?? 0;
+      seen.set(s.text, n + 1);
+      const id = `${ck} ${n} ${s.text}`;
+      snapshot.rules.set(id, { packets: s.packets, bytes: s.bytes });
       const prev = previous?.rules.get(id);
-      const pps = prev ? rate(c.packets - prev.packets, elapsedMs) : null;
-      const bps = prev ? rate(c.bytes - prev.bytes, elapsedMs) : null;
-      rules.set(ruleKey(f, rule.table, rule.chain, rule.position), {
+      const pps = prev ? rate(s.packets - prev.packets, elapsedMs) : null;
+      const bps = prev ? rate(s.bytes - prev.bytes, elapsedMs) : null;
+      rules.set(ruleKey(f, s.table, s.chain, s.position), {
         family: f,
-        table: rule.table,
-        chain: rule.chain,
-        position: rule.position,
-        packets: c.packets,
-        bytes: c.bytes,
+        table: s.table,
+        chain: s.chain,
+        position: s.position,
+        packets: s.packets,
+        bytes: s.bytes,
         pps,
         bps,
       });
-      const cr = chains.get(chainKey(f, rule.table, chain.name));
-      if (!cr) continue;
-      cr.packets += c.packets;
-      cr.bytes += c.bytes;
+      const cr = chains.get(ck);
+      if (!cr) return;
+      cr.packets += s.packets;
+      cr.bytes += s.bytes;
       // A chain's rate is known only when every part of it is.
       cr.pps = cr.pps === null || pps === null ? null : cr.pps + pps;
       cr.bps = cr.bps === null || bps === null ? null : cr.bps + bps;
-    }
+    });
   }
   return { sample: { at: wallClock.toISOString(), elapsedMs, seq, rules, chains }, snapshot };
+}
+
+/** Parse the texts of a source read without parsing (only when its rules changed). */
+function ensureParsed(source: LoadedSource): void {
+  const commands = (source as { meta?: { commands?: Partial<Record<Family, string>> } }).meta?.commands ?? {};
+  for (const f of ['ipv4', 'ipv6'] as Family[]) {
+    const t = source.texts[f];
+    if (t === undefined || source.rulesets[f]) continue;
+    source.rulesets[f] = parseRuleset(t, { file: commands[f]?.split(' ')[0] ?? 'live', family: f });
+  }
 }
 
 /**
@@ -155,7 +215,7 @@ export function pollCounters(intervalMs: number, callbacks: SourceCallbacks, opt
   const now = opts.now ?? (() => performance.now());
   const variant = (opts.initial as { meta?: { variant?: LiveOptions['variant'] } } | undefined)?.meta?.variant;
   const read =
-    opts.read ?? (() => loadLive({ rulesOnly: true, ...(variant && variant !== 'unknown' ? { variant } : {}), ...opts.live }));
+    opts.read ?? (() => loadLive({ rulesOnly: true, parse: false, ...(variant && variant !== 'unknown' ? { variant } : {}), ...opts.live }));
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let previous: Snapshot | undefined;
@@ -172,6 +232,7 @@ export function pollCounters(intervalMs: number, callbacks: SourceCallbacks, opt
       if (stopped) return;
       const shape = rulesShape(source);
       if (shown && shape !== shownShape) {
+        ensureParsed(source);
         const changes = diffSources(shown, source);
         // Keep what the live source carries besides rules (context, notes, label).
         const next: LoadedSource = { ...shown, rulesets: source.rulesets, texts: source.texts, capturedAt: source.capturedAt };
@@ -183,6 +244,7 @@ export function pollCounters(intervalMs: number, callbacks: SourceCallbacks, opt
           // consumer's problem; keep polling
         }
       } else if (!shown) {
+        ensureParsed(source);
         shown = source;
         shownShape = shape;
       }
