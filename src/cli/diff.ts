@@ -18,6 +18,8 @@ import type { CliIO } from './io.js';
 
 /** Default bound on derived probes (same as the core's DEFAULT_MAX_PROBES). */
 const DEFAULT_MAX_PROBES = 2000;
+/** Differing packets whose full traces go into the JSON by default (a trace can be large). */
+const DEFAULT_TRACES = 10;
 
 const HELP = `usage: iptscope diff OLD NEW [options]
 
@@ -32,6 +34,7 @@ options:
                        (PROTO SRC[:SPORT] DST[:DPORT] [in=IF] [out=IF] [local] [mark=N] [state=S]) or a JSON PacketSpec
   --packets FILE       also trace these packets: a JSON array of PacketSpec, or a scenario.json
   --max-probes N       bound on derived probe packets (default ${DEFAULT_MAX_PROBES})
+  --traces N|all       JSON: full traces of the first N differing packets (default ${DEFAULT_TRACES})
   --no-behaviour       structural diff only
   -U, --unified N      context rules around changes (default 3)
   --color, --no-color  force colour on or off (default: on a terminal, unless NO_COLOR is set)
@@ -46,6 +49,7 @@ interface Options {
   packets: PacketSpec[];
   packetFiles: string[];
   maxProbes: number;
+  traces: number;
   behaviour: boolean;
   unified: number;
   color?: boolean;
@@ -59,7 +63,7 @@ function intArg(flag: string, v: string | undefined, min: number): number {
 }
 
 function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, behaviour: true, unified: 3 };
+  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, traces: DEFAULT_TRACES, behaviour: true, unified: 3 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -90,6 +94,11 @@ function parseArgs(args: string[]): Options | 'help' {
       case '--max-probes':
         o.maxProbes = intArg(flag, value(), 0);
         break;
+      case '--traces': {
+        const v = value();
+        o.traces = v === 'all' ? Number.POSITIVE_INFINITY : intArg(flag, v, 0);
+        break;
+      }
       case '--no-behaviour':
       case '--no-behavior':
         o.behaviour = false;
@@ -282,17 +291,36 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     for (const r of wanted) {
       const [a, b] = pairs[results.indexOf(r)];
       const mine = extra.filter((p) => packetFamily(p) === r.family);
-      r.behaviour = diffBehaviour(a, b, ctxA, ctxB, mine, { maxProbes: opts.maxProbes, structural: r.structural });
+      // Same rules on the same host: derived probes cannot differ, only the user's packets are traced.
+      const derive = !r.structural.identical || JSON.stringify(ctxA) !== JSON.stringify(ctxB);
+      r.behaviour = diffBehaviour(a, b, ctxA, ctxB, mine, { maxProbes: opts.maxProbes, structural: r.structural, derive });
     }
   }
   const different = results.some((r) => !r.structural.identical || (r.behaviour?.changes.length ?? 0) > 0);
 
   if (opts.json) {
+    // Full traces for the first --traces differing packets; the rest keep their outcome summaries
+    // and decisive paths (a trace through a big ruleset runs to megabytes).
+    let budget = opts.traces;
+    const families = results.map((r) => {
+      if (!r.behaviour) return r;
+      let omitted = 0;
+      const changes = r.behaviour.changes.map((c) => {
+        if (budget > 0) {
+          budget--;
+          return c;
+        }
+        omitted++;
+        const { oldTrace: _o, newTrace: _n, ...rest } = c;
+        return rest;
+      });
+      return { ...r, behaviour: { ...r.behaviour, changes, tracesOmitted: omitted } };
+    });
     const doc = {
       old: { label: oldSrc.label, kind: oldSrc.kind },
       new: { label: newSrc.label, kind: newSrc.kind },
       identical: !different,
-      families: results,
+      families,
       notes,
     };
     io.out(JSON.stringify(doc, jsonReplacer, 2) + '\n');

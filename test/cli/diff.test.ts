@@ -165,3 +165,73 @@ describe('--packet', () => {
     expect(() => parsePacketArg(spec)).toThrow(/--packet/);
   });
 });
+
+describe('iptscope diff: behaviour', () => {
+  const SSH = 'outside 203.0.113.10 → 192.168.0.2:22/tcp';
+
+  it('lists the packets whose fate differs, with both traces in JSON', async () => {
+    const r = await cli([OLD, NEW, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toContain('ruleRef');
+    const doc = JSON.parse(r.out);
+    const b = doc.families[0].behaviour;
+    expect(b.probesTraced).toBeGreaterThan(0);
+    const c = b.changes.find((x: { probe: { label: string } }) => x.probe.label === SSH);
+    expect(c.differences).toEqual(['verdict ACCEPT → DROP', 'disposition delivered → dropped']);
+    expect(c.old[0].path).toEqual(['filter:INPUT:3']);
+    expect(c.new[0].path).toEqual(['filter:INPUT:policy']);
+    expect(c.oldTrace.outcomes[0].verdict).toBe('ACCEPT');
+    expect(c.newTrace.outcomes[0].verdict).toBe('DROP');
+    expect(doc.notes.some((n: string) => n.startsWith('no host context given'))).toBe(true);
+  });
+
+  it('--traces 0 keeps outcomes and paths but drops the full traces', async () => {
+    const doc = JSON.parse((await cli([OLD, NEW, '--json', '--traces', '0'])).out);
+    const b = doc.families[0].behaviour;
+    expect(b.changes.length).toBeGreaterThan(0);
+    expect(b.tracesOmitted).toBe(b.changes.length);
+    expect(b.changes.every((c: object) => !('oldTrace' in c) && !('newTrace' in c))).toBe(true);
+  });
+
+  it('text: a behaviour section after the unified diff', async () => {
+    const r = await cli([OLD, NEW]);
+    expect(r.out).toMatch(/# behaviour \(ipv4\): \d+ of \d+ probes behave differently/);
+    expect(r.out).toContain(`! ${SSH}`);
+    expect(r.out).toContain('    verdict ACCEPT → DROP');
+    expect(r.out).toContain('# no host context given');
+  });
+
+  it('--context FILE replaces the generic node', async () => {
+    const ctx = file('ctx.json', JSON.stringify({ interfaces: [{ name: 'lo', kind: 'loopback', addresses: ['127.0.0.1/8'] }, { name: 'ens3', addresses: ['172.16.5.9/24'] }], routes: [{ dst: 'default', dev: 'ens3', via: '172.16.5.1' }, { dst: '172.16.5.0/24', dev: 'ens3' }] }));
+    const r = await cli([OLD, NEW, '--context', ctx]);
+    expect(r.out).toContain('! outside 203.0.113.10 → 172.16.5.9:22/tcp');
+    expect(r.out).not.toContain('no host context given');
+  });
+
+  it('--packet is traced on both sides even when the rules are the same', async () => {
+    const r = await cli([OLD, SAME, '--packet', 'tcp 203.0.113.5:1000 192.168.0.2:22 in=eth0', '--json']);
+    expect(r.code).toBe(0);
+    const b = JSON.parse(r.out).families[0].behaviour;
+    expect(b.probesTraced).toBe(1);
+    expect(b.changes).toEqual([]);
+  });
+
+  it('--packet whose outcome changes is listed as a user packet', async () => {
+    const r = await cli([OLD, NEW, '--packet', 'tcp 203.0.113.5:1000 192.168.0.2:22 in=eth0']);
+    expect(r.out).toContain('! user (in eth0) 203.0.113.5 → 192.168.0.2:22/tcp  (from user)');
+  });
+
+  it('--packets FILE (a scenario-like object)', async () => {
+    const f = file('packets.json', JSON.stringify({ packets: [{ name: 'ssh', packet: { proto: 'tcp', src: '203.0.113.6', sport: 1000, dst: '192.168.0.2', dport: 22, iif: 'eth0' } }] }));
+    const r = await cli([OLD, NEW, '--packets', f, '--json']);
+    const b = JSON.parse(r.out).families[0].behaviour;
+    expect(b.changes.some((c: { probe: { origin: string; packet: { src: string } } }) => c.probe.origin === 'user' && c.probe.packet.src === '203.0.113.6')).toBe(true);
+  });
+
+  it('an invalid --packet for the host is skipped with the reason, not a crash', async () => {
+    const r = await cli([OLD, NEW, '--packet', 'tcp 203.0.113.5:1000 192.168.0.2:22 in=nosuchif', '--json']);
+    const b = JSON.parse(r.out).families[0].behaviour;
+    expect(b.skipped.map((s: { probe: { origin: string } }) => s.probe.origin)).toEqual(['user']);
+    expect(b.skipped[0].reason).toContain('nosuchif');
+  });
+});

@@ -8,6 +8,7 @@
  */
 import type { Ruleset } from '../model.js';
 import { trace, validatePacket } from '../netfilter/index.js';
+import { outcomePath } from '../scenario-check.js';
 import type { HostContext, Outcome, PacketSpec, PacketState, TraceResult } from '../netfilter/types.js';
 import { deriveProbes, userProbe } from './probes.js';
 import type { BehaviourChange, BehaviourDiff, BehaviourOptions, OutcomeSummary, Probe } from './types.js';
@@ -27,6 +28,7 @@ export function summariseOutcome(o: Outcome): OutcomeSummary {
     disposition: o.disposition.kind,
     masquerade: o.steps.some((st) => st.kind === 'rule' && st.matched === true && st.target === 'MASQUERADE'),
     key: '',
+    path: outcomePath(o),
   };
   if (o.disposition.iface !== undefined) s.iface = o.disposition.iface;
   if (o.disposition.rejectWith !== undefined) s.rejectWith = o.disposition.rejectWith;
@@ -107,7 +109,7 @@ export function diffBehaviour(
 ): BehaviourDiff {
   const max = opts.maxProbes ?? DEFAULT_MAX_PROBES;
   const maxOutcomes = opts.maxOutcomes ?? 64;
-  const derived = deriveProbes(a, b, ctxB, opts.structural);
+  const derived = opts.derive === false ? [] : deriveProbes(a, b, ctxB, opts.structural);
   const family = b.family;
   const user = extraPackets.map(userProbe);
   const chosen = derived.length > max ? derived.slice(0, max) : derived;

@@ -178,8 +178,13 @@ export interface OutcomeSummary {
   snat?: string;
   /** True when a MASQUERADE target applied. */
   masquerade: boolean;
-  /** One comparable line: `ACCEPT forwarded eth0 dnat 10.244.1.5:8080 masq`. */
+  /** One comparable line: `ACCEPT forwarded eth0 dnat 10.244.1.5:8080 masquerade`. */
   key: string;
+  /**
+   * The decisive steps of the (most probable) outcome with this key, as `table:CHAIN:N` /
+   * `table:CHAIN:policy` (like `outcomePath`); not compared, for showing where the fate was decided.
+   */
+  path: string[];
 }
 
 /** A probe whose outcome differs between the two rulesets, with both traces. */
@@ -215,6 +220,8 @@ export interface BehaviourOptions {
   maxProbes?: number;
   /** Upper bound on outcomes per trace (default 64). */
   maxOutcomes?: number;
+  /** False: trace only the user's packets (e.g. identical rules on the same host). Default true. */
+  derive?: boolean;
   /** A structural diff of the same pair: probes reaching changed chains are traced first. */
   structural?: StructuralDiff;
 }
