@@ -172,10 +172,8 @@ function formatStep(step: Step, prevChain: string | null, c: (s: Style, t: strin
       out.push(c('dim', `     ↩ end of ${step.chain ?? '?'}: return${step.note ? ` (${step.note})` : ''}`));
       break;
     case 'route':
-      out.push(`   ${c('blue', 'route')}   ${step.note ?? ''}`);
-      break;
     case 'conntrack':
-      out.push(`   ${c('blue', 'conntrack')} ${step.note ?? ''}`);
+      out.push(`   ${c('blue', step.kind.padEnd(9))} ${stripLabel(step.note ?? '', step.kind)}`);
       break;
     case 'note':
       if (step.skipped) {
@@ -187,6 +185,12 @@ function formatStep(step: Step, prevChain: string | null, c: (s: Style, t: strin
   void prevChain;
   out.push(...changes);
   return out;
+}
+
+/** `route: x` / `conntrack: x` notes lose the label the text layout already prints. */
+function stripLabel(note: string, label: string): string {
+  const re = new RegExp(`^${label}:?\\s+`, 'i');
+  return note.replace(re, '');
 }
 
 /** JSON of one step: fixed key order, no `ruleRef`, no undefined keys. */
