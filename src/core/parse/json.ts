@@ -52,7 +52,7 @@ function spanJson(s: Span | undefined): Json {
 }
 
 function optionJson(o: MatchOption): Json {
-  return { name: o.name, negated: o.negated, args: o.args, column: o.span?.column ?? null };
+  return { name: o.name, negated: o.negated, args: o.args };
 }
 
 function matchJson(m: Match): Json {

@@ -7,8 +7,9 @@
 import { findMatch, findTarget } from '../extensions/index.js';
 import type { ExtensionBase } from '../extensions/types.js';
 import type { Diagnostic, Match, MatchOption, Rule, Ruleset, Target } from '../model.js';
+import { createWords, tokenize } from './tokenize.js';
 import { diag } from './diagnostics.js';
-import { FAMILY_ONLY_MATCHES, KNOWN_TARGETS, VERDICTS } from './known.js';
+import { FAMILY_ONLY_MATCHES, VERDICTS } from './known.js';
 import type { RuleExtra } from './rule.js';
 import type { SpecCache } from './specs.js';
 
@@ -19,28 +20,9 @@ export interface LinkEnv {
   specs: SpecCache;
 }
 
-/**
- * Typed-parse results are cached by module and option text: kube-proxy dumps repeat the same
- * `-m tcp --dport 80` or `-j MARK --or-mark 0x4000` thousands of times, and the typed values are
- * immutable data, so identical option lists share one result.
- */
-type TypedCache = Map<string, { ok: true; value: unknown } | { ok: false; message: string; option?: string }>;
-
-function optionsKey(name: string, options: MatchOption[]): string {
-  let k = name;
-  for (const o of options) {
-    k += o.negated ? '\u0001!' : '\u0001';
-    k += o.name;
-    for (const a of o.args) k += '\u0002' + a;
-  }
-  return k;
-}
-
 /** Link a parsed ruleset in place. */
 export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
   const family = ruleset.family;
-  const matchCache: TypedCache = new Map();
-  const targetCache: TypedCache = new Map();
   const extCacheM = new Map<string, ExtensionBase<unknown> | undefined>();
   const extCacheT = new Map<string, ExtensionBase<unknown> | undefined>();
   const extM = (n: string): ExtensionBase<unknown> | undefined => {
@@ -52,33 +34,24 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
     return extCacheT.get(n);
   };
 
-  const typed = (
-    owner: Match | Target,
-    name: string,
-    ext: ExtensionBase<unknown>,
-    cache: TypedCache,
-    rule: Rule,
-    what: string,
-  ): void => {
-    const key = optionsKey(name, owner.options);
-    let r = cache.get(key);
-    if (r === undefined) {
-      try {
-        r = ext.parse(owner.options, family);
-      } catch (err) {
-        // An extension must not throw, but a bug there must not take the parser down either.
-        r = { ok: false, message: `internal error in ${what} ${name}: ${err instanceof Error ? err.message : String(err)}` };
-      }
-      if (cache.size < 100_000) cache.set(key, r);
+  const typed = (owner: Match | Target, name: string, ext: ExtensionBase<unknown>, rule: Rule, what: string): void => {
+    let r: ReturnType<ExtensionBase<unknown>['parse']>;
+    try {
+      r = ext.parse(owner.options, family);
+    } catch (err) {
+      // An extension must not throw, but a bug there must not take the parser down either.
+      r = { ok: false, message: `internal error in ${what} ${name}: ${err instanceof Error ? err.message : String(err)}` };
     }
     if (r.ok) {
       owner.typed = r.value;
       return;
     }
-    const opt = r.option !== undefined ? owner.options.find((o) => o.name === r!.option || `--${o.name}` === r!.option) : undefined;
-    const span = opt?.span ?? owner.span ?? rule.span;
+    const failed = r.option;
+    const opt = failed !== undefined ? owner.options.find((o) => o.name === failed || `--${o.name}` === failed) : undefined;
+    const span = owner.span ?? rule.span;
+    const column = (opt && optionColumn(rule.raw, opt)) || span.column;
     env.report(
-      diag('bad-extension-option', span.file, span.line, span.column, `${what} ${name}: ${r.message}`, opt ? `--${opt.name}${opt.args.length ? ' ' + opt.args.join(' ') : ''}` : rule.raw),
+      diag('bad-extension-option', span.file, span.line, column, r.message.startsWith(`${name}:`) ? r.message : `${what} ${name}: ${r.message}`, opt ? `--${opt.name}${opt.args.length ? ' ' + opt.args.join(' ') : ''}` : rule.raw),
     );
   };
 
@@ -89,7 +62,7 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
       for (let p = 0; p < rules.length; p++) {
         const rule = rules[p];
         rule.position = p + 1;
-        const extra = env.extras.get(rule);
+        const extra = env.extras.size > 0 ? env.extras.get(rule) : undefined;
         const flawed = extra?.flawed ?? null;
         const span = rule.span;
         if (rule.ip.fragment && family === 'ipv6') {
@@ -108,29 +81,36 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
           const ext = extM(m.module);
           if (!ext) continue;
           if (ext.families && !ext.families.includes(family)) continue;
-          typed(m, m.module, ext, matchCache, rule, 'match');
+          typed(m, m.module, ext, rule, 'match');
         }
         const t = rule.target;
         if (!t) continue;
-        const col = extra?.targetColumn || t.span?.column || span.column;
-        if (VERDICTS.has(t.name)) {
+        // Column of the target name: its span runs from -j to the end of the name.
+        const col = t.span?.endColumn !== undefined ? t.span.endColumn - t.name.length : span.column;
+        const verdict = VERDICT_NAMES.get(t.name);
+        if (verdict !== undefined) {
           t.kind = 'verdict';
+          t.name = verdict;
           if (t.goto) env.report(diag('bad-goto', span.file, span.line, col, `-g needs a user chain; ${t.name} is a verdict (use -j ${t.name})`, t.name));
           if (t.options.length) {
-            env.report(diag('unknown-option', span.file, span.line, t.options[0].span?.column ?? col, `verdict ${t.name} takes no options`, `--${t.options[0].name}`));
+            env.report(diag('unknown-option', span.file, span.line, optionColumn(rule.raw, t.options[0]) || col, `verdict ${t.name} takes no options`, `--${t.options[0].name}`));
           }
           continue;
         }
         const target = chains.get(t.name);
-        const ext = extT(t.name);
-        const knownExt = ext !== undefined || Object.hasOwn(KNOWN_TARGETS, t.name);
-        if (knownExt && !(target && !target.builtin && !isExtensionName(t.name))) {
-          // Like iptables' command_jump: a target extension wins over a chain of the same name.
-          t.kind = 'extension';
-          if (t.goto) env.report(diag('bad-goto', span.file, span.line, col, `-g needs a user chain; ${t.name} is a target extension`, t.name));
-          if (flawed?.has(t)) continue;
-          if (ext && (!ext.families || ext.families.includes(family))) typed(t, t.name, ext, targetCache, rule, 'target');
-          continue;
+        if (target === undefined || target.builtin) {
+          // Not a user chain: an extension target? (iptables refuses chain names that clash with
+          // target names, so a declared user chain is always the chain.)
+          const spec = env.specs.target(t.name);
+          if (spec !== null) {
+            t.kind = 'extension';
+            t.name = spec.name;
+            if (t.goto) env.report(diag('bad-goto', span.file, span.line, col, `-g needs a user chain; ${t.name} is a target extension`, t.name));
+            if (flawed?.has(t)) continue;
+            const ext = extT(t.name);
+            if (ext && (!ext.families || ext.families.includes(family))) typed(t, t.name, ext, rule, 'target');
+            continue;
+          }
         }
         if (!target && t.options.length > 0) {
           // Not a chain and not a target iptscope knows, but it has options: a chain cannot take
@@ -147,10 +127,12 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
           env.report(diag('jump-to-builtin', span.file, span.line, col, `cannot ${t.goto ? 'goto' : 'jump to'} builtin chain ${t.name}`, t.name));
         } else {
           target.references++;
+          // Share the chain's name string instead of one copy per jumping rule.
+          t.name = target.name;
         }
         if (t.options.length && !flawed?.has(t)) {
           env.report(
-            diag('unknown-option', span.file, span.line, t.options[0].span?.column ?? col, `jump to chain ${t.name} takes no options ("--${t.options[0].name}")`, `--${t.options[0].name}`),
+            diag('unknown-option', span.file, span.line, optionColumn(rule.raw, t.options[0]) || col, `jump to chain ${t.name} takes no options ("--${t.options[0].name}")`, `--${t.options[0].name}`),
           );
         }
       }
@@ -158,7 +140,20 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
   }
 }
 
-/** True for names in iptables' target extension set (all upper case by convention). */
-function isExtensionName(name: string): boolean {
-  return Object.hasOwn(KNOWN_TARGETS, name);
+/**
+ * 1-based column of an option in a rule's source line (0 when not found). Options do not carry
+ * spans (memory on large dumps); this re-reads the line, which only happens for diagnostics.
+ */
+export function optionColumn(raw: string, opt: MatchOption): number {
+  const w = tokenize(raw, createWords());
+  for (let i = 0; i < w.count; i++) {
+    if (w.quoted[i]) continue;
+    const t = w.text[i];
+    if (t !== '--' + opt.name && !(t.startsWith('--') && opt.name.startsWith(t.slice(2)) && t.length > 3)) continue;
+    if (opt.args.length === 0 || w.text[i + 1] === opt.args[0] || (w.text[i + 1] === '!' && w.text[i + 2] === opt.args[0])) return w.start[i] + 1;
+  }
+  return 0;
 }
+
+/** Verdict name → the shared string. */
+const VERDICT_NAMES: ReadonlyMap<string, string> = new Map([...VERDICTS].map((v) => [v, v]));

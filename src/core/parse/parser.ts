@@ -5,12 +5,13 @@
  * resumes at the next one. Linking (positions, references, target kinds, typed extension parsing)
  * happens in ./link.ts once the whole file (and so the family) is known.
  */
-import type { Chain, Counters, Diagnostic, Family, ParseResult, Policy, Rule, Ruleset, Span, Table, TableName } from '../model.js';
+import type { Chain, Counters, Diagnostic, Family, Negatable, ParseResult, Policy, Rule, Ruleset, Span, Table, TableName } from '../model.js';
 import { TABLE_HOOKS, TABLE_NAMES } from '../model.js';
 import { diag, type DiagnosticCode } from './diagnostics.js';
 import { MAX_CHAIN_NAME } from './known.js';
 import { linkRuleset } from './link.js';
-import { parseRuleSpec, type RuleExtra, type RuleParseEnv } from './rule.js';
+import { parseCidr, type AddressParse } from './address.js';
+import { counterValue, RuleSpecParser, type RuleExtra, type RuleParseEnv } from './rule.js';
 import { SpecCache } from './specs.js';
 import { createWords, tokenize, type Words } from './tokenize.js';
 
@@ -31,10 +32,6 @@ export interface TableBuild {
   builtins: Map<string, Chain>;
   /** User chains in declaration order. */
   users: Map<string, Chain>;
-  /** Chains declared explicitly (`:NAME` or `-N`). */
-  declared: Set<string>;
-  /** Chains already reported as undeclared (one diagnostic per chain). */
-  reportedUndeclared: Set<string>;
   committed: boolean;
   headerLine: number;
 }
@@ -57,7 +54,7 @@ function parseCounters(s: string): Counters | null {
   const p = s.slice(1, colon);
   const b = s.slice(colon + 1, s.length - 1);
   if (!isDigits(p) || !isDigits(b)) return null;
-  return { packets: Number(p), bytes: Number(b) };
+  return counterValue(Number(p), Number(b));
 }
 
 function isDigits(s: string): boolean {
@@ -99,6 +96,11 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   const tables = new Map<TableName, TableBuild>();
   const extras = new Map<Rule, RuleExtra>();
   const internMap = new Map<string, string>();
+  const protocols = new Map<string | number, { name: string; number: number | null }>();
+  const addresses = new Map<string, AddressParse>();
+  let addressFamily: Family | undefined = family;
+  const negatables = new Map<unknown, [Negatable<unknown>, Negatable<unknown>]>();
+  const sharedValues = new WeakSet<object>();
   const intern = (s: string): string => {
     if (s.length > 32) return s;
     const got = internMap.get(s);
@@ -125,8 +127,48 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       hint ??= f;
     },
     intern,
+    address(t) {
+      // The result depends on the family (mismatch errors): the cache is for one family state.
+      // Only network prefixes are cached: they repeat (`! -s 10.244.0.0/16` in every Service
+      // chain), while host addresses are mostly unique and a cache would only cost time.
+      const host = t.endsWith('/32') || t.endsWith('/128');
+      if (host) return parseCidr(t, env.family);
+      if (addressFamily !== env.family) {
+        addresses.clear();
+        addressFamily = env.family;
+      }
+      let r = addresses.get(t);
+      if (r === undefined) {
+        r = parseCidr(t, env.family);
+        addresses.set(t, r);
+        if (r.ok) sharedValues.add(r.cidr);
+      }
+      return r;
+    },
+    negatable<T>(value: T, negated: boolean): Negatable<T> {
+      // Shared pairs only for values that are themselves shared (strings, protocols, cached
+      // prefixes); a one-off value gets its own small object.
+      if (typeof value === 'object' && value !== null && !sharedValues.has(value)) return { negated, value };
+      let pair = negatables.get(value) as [Negatable<T>, Negatable<T>] | undefined;
+      if (!pair) {
+        pair = [Object.freeze({ negated: false, value }), Object.freeze({ negated: true, value })];
+        negatables.set(value, pair);
+      }
+      return pair[negated ? 1 : 0];
+    },
+    protocol(name, number) {
+      const key = number === null ? name : number === 58 || number === 0 ? name : number;
+      let p = protocols.get(key);
+      if (!p) {
+        p = { name: intern(name), number };
+        protocols.set(key, p);
+        sharedValues.add(p);
+      }
+      return p;
+    },
   };
 
+  const ruleParser = new RuleSpecParser(env);
   let current: TableBuild | null = null;
   let skippingUnknown = false;
   let sawCrlf = false;
@@ -135,14 +177,12 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   const newTable = (name: TableName, line: number): TableBuild => {
     const builtins = new Map<string, Chain>();
     for (const hook of TABLE_HOOKS[name]) {
-      builtins.set(hook, { name: hook, table: name, builtin: true, policy: 'ACCEPT', rules: [], references: 0 });
+      builtins.set(hook, { name: hook, table: name, builtin: true, policy: 'ACCEPT', counters: undefined, rules: [], references: 0, span: undefined });
     }
     return {
       table: { name, chains: new Map(), span: { file, line, column: 1 } },
       builtins,
       users: new Map(),
-      declared: new Set(),
-      reportedUndeclared: new Set(),
       committed: false,
       headerLine: line,
     };
@@ -161,47 +201,57 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   };
 
   /** Find a chain for a command; reports and creates it (as a user chain) when undeclared. */
+  let lastChain: Chain | undefined;
+  let lastTable: TableBuild | undefined;
   const chainFor = (t: TableBuild, name: string, lineNo: number, column: number, create: boolean): Chain | undefined => {
-    const b = t.builtins.get(name);
-    if (b) return b;
+    // Dumps list a chain's rules together: the previous rule's chain is the usual answer.
+    // (Reset whenever chains are deleted or a table starts.)
+    if (lastChain !== undefined && lastTable === t && lastChain.name === name) return lastChain;
+    const found = chainLookup(t, name, lineNo, column, create);
+    lastChain = found;
+    lastTable = t;
+    return found;
+  };
+  const chainLookup = (t: TableBuild, name: string, lineNo: number, column: number, create: boolean): Chain | undefined => {
+    if (isBuiltinName(name)) {
+      const b = t.builtins.get(name);
+      if (b) return b;
+    }
     const u = t.users.get(name);
     if (u) return u;
     if (!create) return undefined;
     if (isBuiltinName(name)) {
       at('no-such-hook', lineNo, column, `table ${t.table.name} has no builtin chain ${name} (its builtin chains: ${TABLE_HOOKS[t.table.name].join(', ')})`, name);
-    } else if (!t.reportedUndeclared.has(name)) {
+    } else {
       at('undeclared-chain', lineNo, column, `chain ${name} is not declared in table ${t.table.name} (add ":${name} - [0:0]" or "-N ${name}")`, name);
     }
-    t.reportedUndeclared.add(name);
-    const c: Chain = { name, table: t.table.name, builtin: false, policy: null, rules: [], references: 0 };
+    const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span: undefined };
     t.users.set(name, c);
     return c;
   };
 
+  /** Declare a chain (`:NAME` / `-N NAME`). A chain counts as declared when it has a span. */
   const declareChain = (t: TableBuild, name: string, lineNo: number, column: number, span: Span): Chain | undefined => {
     if (name.length === 0 || name.length > MAX_CHAIN_NAME || name.charCodeAt(0) === DASH || name === '!') {
       at('bad-chain-name', lineNo, column, name.length > MAX_CHAIN_NAME ? `chain name "${name}" is longer than ${MAX_CHAIN_NAME} characters` : `invalid chain name "${name}"`, name);
       if (name.length === 0) return undefined;
     }
-    if (t.declared.has(name)) {
+    const builtin = isBuiltinName(name) ? t.builtins.get(name) : undefined;
+    const existing = builtin ?? t.users.get(name);
+    if (existing !== undefined && existing.span !== undefined) {
       at('duplicate-chain', lineNo, column, `chain ${name} is declared twice in table ${t.table.name}`, name);
-      return t.builtins.get(name) ?? t.users.get(name);
+      return existing;
     }
-    t.declared.add(name);
-    const b = t.builtins.get(name);
-    if (b) {
-      b.span = span;
-      return b;
+    if (existing !== undefined) {
+      // Builtin chains exist from the start; a user chain may have been created by an earlier
+      // rule (reported as undeclared there).
+      existing.span = span;
+      return existing;
     }
     if (isBuiltinName(name)) {
       at('no-such-hook', lineNo, column, `table ${t.table.name} has no builtin chain ${name} (its builtin chains: ${TABLE_HOOKS[t.table.name].join(', ')}); it is created as a user chain`, name);
     }
-    const existing = t.users.get(name);
-    if (existing) {
-      existing.span = span;
-      return existing;
-    }
-    const c: Chain = { name, table: t.table.name, builtin: false, policy: null, rules: [], references: 0, span };
+    const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span };
     t.users.set(name, c);
     return c;
   };
@@ -266,6 +316,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         at('duplicate-table', lineNo, first + 2, `table ${tname} appears again (first at line ${tables.get(tname)!.headerLine}); iptables-restore flushes it, so this block replaces the earlier one`, line);
       }
       current = newTable(tname, lineNo);
+      lastChain = undefined;
       tables.set(tname, current);
       continue;
     }
@@ -364,8 +415,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     };
     const parseRule = (chain: Chain, from: number): Rule => {
       const span: Span = { file, line: lineNo, column: cmdCol, endColumn: line.length + 1 };
-      const { rule, extra } = parseRuleSpec(words, from, t.table.name, chain.name, span, line, counters, env);
-      if (extra.flawed !== null || extra.targetColumn !== 0) extras.set(rule, extra);
+      const { rule, extra } = ruleParser.parse(words, from, t.table.name, chain.name, span, line, counters);
+      if (extra.flawed !== null) extras.set(rule, extra);
       return rule;
     };
     switch (cmd) {
@@ -495,7 +546,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
             continue;
           }
           t.users.delete(name);
-          t.declared.delete(name);
+          lastChain = undefined;
         }
         extraWords(wi + 2);
         return;

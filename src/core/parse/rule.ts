@@ -9,8 +9,8 @@
  * iptscope does not know (generic parsing); else `-p PROTO` loads the protocol's match implicitly;
  * else it is an unknown option (diagnostic, kept on the most recent module so nothing is lost).
  */
-import type { Counters, Diagnostic, Family, IpMatch, Match, MatchOption, Rule, Span, TableName, Target } from '../model.js';
-import { parseCidr } from './address.js';
+import type { Counters, Diagnostic, Family, IpMatch, Match, MatchOption, Negatable, Rule, Span, TableName, Target } from '../model.js';
+import type { parseCidr } from './address.js';
 import { diag, type DiagnosticCode } from './diagnostics.js';
 import { FAMILY_ONLY_MATCHES, implicitProtocolModule, MAX_IFNAME, PROTOCOL_NUMBERS, isSaveString } from './known.js';
 import { arityOf, resolveOption, type Arity, type ResolvedSpec, type SpecCache } from './specs.js';
@@ -29,6 +29,12 @@ export interface RuleParseEnv {
   hint(family: Family): void;
   /** Interned strings: repeated words share one string (memory on 400k-line dumps). */
   intern(s: string): string;
+  /** Parse an address (cached by text: the same address in many rules is one Cidr). */
+  address(text: string): ReturnType<typeof parseCidr>;
+  /** A shared `{negated, value}` for an immutable value (Cidr, Protocol, interface name). */
+  negatable<T>(value: T, negated: boolean): Negatable<T>;
+  /** Shared Protocol value for a lower-case name or number (immutable, one object per protocol). */
+  protocol(name: string, number: number | null): { name: string; number: number | null };
 }
 
 /** One option owner while parsing: a match or the target, with its resolved option spec. */
@@ -36,7 +42,8 @@ interface Owner {
   kind: 'match' | 'target';
   name: string;
   options: MatchOption[];
-  spec: ResolvedSpec | null;
+  /** undefined: not looked up yet. */
+  spec: ResolvedSpec | null | undefined;
   /** Set when the parser reported a problem with this module's options (skip typed parsing). */
   flawed: boolean;
   match?: Match;
@@ -47,273 +54,398 @@ interface Owner {
 export interface RuleExtra {
   /** Owners whose options the parser already complained about (typed parse is skipped for them). */
   flawed: Set<Match | Target> | null;
-  /** 1-based column of the target name word. */
-  targetColumn: number;
 }
 
 const DASH = 45;
 
-/** Base options (struct ipt_entry / ip6t_entry) by every spelling iptables accepts. */
-const BASE: ReadonlyMap<string, string> = new Map([
-  ['-s', 's'],
-  ['--source', 's'],
-  ['--src', 's'],
-  ['-d', 'd'],
-  ['--destination', 'd'],
-  ['--dst', 'd'],
-  ['-i', 'i'],
-  ['--in-interface', 'i'],
-  ['-o', 'o'],
-  ['--out-interface', 'o'],
-  ['-p', 'p'],
-  ['--protocol', 'p'],
-  ['-f', 'f'],
-  ['--fragment', 'f'],
-  ['-m', 'm'],
-  ['--match', 'm'],
-  ['-j', 'j'],
-  ['--jump', 'j'],
-  ['-g', 'g'],
-  ['--goto', 'g'],
-  ['-c', 'c'],
-  ['--set-counters', 'c'],
-]);
-
-const BASE_LONG_NAMES: Record<string, string> = {
-  s: '-s',
-  d: '-d',
-  i: '-i',
-  o: '-o',
-  p: '-p',
-  f: '-f',
-  m: '-m',
-  j: '-j',
-  g: '-g',
-  c: '-c',
-};
+/**
+ * Shared immutable values: a 400k-rule dump would otherwise hold hundreds of thousands of identical
+ * empty arrays and zero counters. They are frozen so that an accidental mutation fails loudly
+ * instead of changing every rule.
+ */
+export const EMPTY_OPTIONS: MatchOption[] = Object.freeze([]) as unknown as MatchOption[];
+export const EMPTY_MATCHES: Match[] = Object.freeze([]) as unknown as Match[];
+const EMPTY_ARGS: string[] = Object.freeze([]) as unknown as string[];
+export const ZERO_COUNTERS: Counters = Object.freeze({ packets: 0, bytes: 0 });
+export const EMPTY_IP: IpMatch = Object.freeze({});
+const FRAGMENT: Negatable<true> = Object.freeze({ negated: false, value: true as const });
+const FRAGMENT_NEG: Negatable<true> = Object.freeze({ negated: true, value: true as const });
 
 /**
- * Parse words [from, w.count) of a rule line. Never throws; problems become diagnostics and the
- * rule keeps whatever could be read.
+ * Base options (struct ipt_entry / ip6t_entry) by every spelling iptables accepts, as one letter
+ * (s d i o p f m j g c), or 0 when the word is not a base option. A switch instead of a Map: no
+ * string hashing for every word of every rule.
  */
-export function parseRuleSpec(
-  w: Words,
-  from: number,
-  table: TableName,
-  chain: string,
-  span: Span,
-  raw: string,
-  counters: Counters | undefined,
-  env: RuleParseEnv,
-): { rule: Rule; extra: RuleExtra } {
-  const ip: IpMatch = {};
-  const matches: Match[] = [];
-  let target: Target | null = null;
-  const rule: Rule = { table, chain, position: 0, ip, matches, target: null, span, raw };
-  if (counters) rule.counters = counters;
-  const extra: RuleExtra = { flawed: null, targetColumn: 0 };
-  const owners: Owner[] = [];
-  const line = span.line;
-  const file = span.file;
-  const text = w.text;
-  const starts = w.start;
-  const quoted = w.quoted;
-  const n = w.count;
+function baseOption(word: string): number {
+  if (word.length === 2) {
+    const c = word.charCodeAt(1);
+    switch (c) {
+      case 115: // s
+      case 100: // d
+      case 105: // i
+      case 111: // o
+      case 112: // p
+      case 102: // f
+      case 109: // m
+      case 106: // j
+      case 103: // g
+      case 99: // c
+        return c;
+      default:
+        return 0;
+    }
+  }
+  if (word.charCodeAt(1) !== DASH) return 0;
+  switch (word) {
+    case '--source':
+    case '--src':
+      return 115;
+    case '--destination':
+    case '--dst':
+      return 100;
+    case '--in-interface':
+      return 105;
+    case '--out-interface':
+      return 111;
+    case '--protocol':
+      return 112;
+    case '--fragment':
+      return 102;
+    case '--match':
+      return 109;
+    case '--jump':
+      return 106;
+    case '--goto':
+      return 103;
+    case '--set-counters':
+      return 99;
+    default:
+      return 0;
+  }
+}
 
-  const report = (code: DiagnosticCode, i: number, message: string, t?: string): void => {
-    const col = i < n ? starts[i] + 1 : i === n && n > 0 ? w.end[n - 1] + 1 : 1;
-    env.report(diag(code, file, line, col, message, t ?? (i < n ? text[i] : raw)));
-  };
-  const markFlawed = (o: Owner | undefined): void => {
+function isDigitsWord(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Counters, sharing one frozen object for the common [0:0]. */
+export function counterValue(packets: number, bytes: number): Counters {
+  return packets === 0 && bytes === 0 ? ZERO_COUNTERS : { packets, bytes };
+}
+
+/**
+ * Parses rule specifications; one instance per parse, reused for every rule (no per-rule closures).
+ * State of the rule being parsed lives in fields reset by `parse`.
+ */
+export class RuleSpecParser {
+  private w!: Words;
+  private n = 0;
+  private i = 0;
+  private rule!: Rule;
+  private ip!: IpMatch;
+  private matches: Match[] = [];
+  private owners: Owner[] = [];
+  private extra!: RuleExtra;
+  private file = '';
+  private line = 0;
+
+  constructor(private readonly env: RuleParseEnv) {}
+
+  private report(code: DiagnosticCode, i: number, message: string, t?: string): void {
+    const w = this.w;
+    const n = this.n;
+    const col = i < n ? w.start[i] + 1 : i === n && n > 0 ? w.end[n - 1] + 1 : 1;
+    this.env.report(diag(code, this.file, this.line, col, message, t ?? (i < n ? w.text[i] : this.rule.raw)));
+  }
+
+  private markFlawed(o: Owner | undefined): void {
     if (!o) return;
     o.flawed = true;
-    (extra.flawed ??= new Set()).add((o.match ?? o.target)!);
-  };
+    (this.extra.flawed ??= new Set()).add((o.match ?? o.target)!);
+  }
 
-  let negated = false;
-  let negIndex = -1;
-  let i = from;
-  while (i < n) {
-    const word = text[i];
-    if (!quoted[i] && word === '!') {
-      if (negated) report('bad-negation', i, 'double negation ("! !")');
-      negated = true;
-      negIndex = i;
-      i++;
-      continue;
+  /** The spec of an owner, looked up on first need (most targets are chains and never need one). */
+  private specOf(o: Owner): ResolvedSpec | null {
+    if (o.spec === undefined) o.spec = o.kind === 'match' ? this.env.specs.match(o.name) : this.env.specs.target(o.name);
+    return o.spec;
+  }
+
+  /**
+   * The argument of a base option at this.i: its index, or -1 when missing. Handles the old
+   * `-s ! ADDR` form (sets this.oldNeg).
+   */
+  private oldNeg = false;
+  private takeArg(wordIndex: number, word: string, allowOldNeg: boolean): number {
+    const w = this.w;
+    this.oldNeg = false;
+    if (allowOldNeg && this.i < this.n && !w.quoted[this.i] && w.text[this.i] === '!') {
+      this.report('intrapositioned-negation', this.i, `"${word} ! value" is the old negation form; iptables-save prints "! ${word} value"`);
+      this.oldNeg = true;
+      this.i++;
     }
-    if (quoted[i] || word.length < 2 || word.charCodeAt(0) !== DASH) {
-      // A bare word where an option is expected. Unquoted multi-word values of string options
-      // (kube-proxy's fake iptables writes `--comment kubernetes service portals`) are joined.
-      const last = owners.length ? owners[owners.length - 1] : undefined;
-      const lastOpt = last && last.options.length ? last.options[last.options.length - 1] : undefined;
-      if (lastOpt && isSaveString(last!.name, lastOpt.name) && lastOpt.args.length === 1 && !negated) {
-        const first = i;
-        let joined = lastOpt.args[0];
-        while (i < n && !(quoted[i] === false && (text[i] === '!' || (text[i].length > 1 && text[i].charCodeAt(0) === DASH)))) {
-          joined += ' ' + text[i];
-          i++;
-        }
-        lastOpt.args[0] = joined;
-        report(
-          'unquoted-argument',
-          first,
-          `unquoted words after --${lastOpt.name}: read as one value "${joined}"; iptables-restore would reject this line (quote the value)`,
-        );
+    if (this.i >= this.n) {
+      this.report('missing-argument', wordIndex, `${word} needs an argument`);
+      return -1;
+    }
+    return this.i++;
+  }
+
+  /**
+   * Parse words [from, w.count) of a rule line. Never throws; problems become diagnostics and the
+   * rule keeps whatever could be read.
+   */
+  parse(
+    w: Words,
+    from: number,
+    table: TableName,
+    chain: string,
+    span: Span,
+    raw: string,
+    counters: Counters | undefined,
+  ): { rule: Rule; extra: RuleExtra } {
+    const env = this.env;
+    this.w = w;
+    this.n = w.count;
+    this.i = from;
+    this.file = span.file;
+    this.line = span.line;
+    const ip: IpMatch = {};
+    this.ip = ip;
+    const matches: Match[] = [];
+    this.matches = matches;
+    const owners: Owner[] = [];
+    this.owners = owners;
+    // All fields in the literal (one hidden class, no out-of-object property store).
+    const rule: Rule = { table, chain, position: 0, counters, ip, matches: EMPTY_MATCHES, target: null, span, raw };
+    this.rule = rule;
+    const extra: RuleExtra = { flawed: null };
+    this.extra = extra;
+    const text = w.text;
+    const starts = w.start;
+    const quoted = w.quoted;
+    const n = w.count;
+    const file = span.file;
+    const line = span.line;
+
+    let negated = false;
+    let negIndex = -1;
+    while (this.i < n) {
+      const i = this.i;
+      const word = text[i];
+      if (!quoted[i] && word === '!') {
+        if (negated) this.report('bad-negation', i, 'double negation ("! !")');
+        negated = true;
+        negIndex = i;
+        this.i++;
         continue;
       }
-      report('unexpected-argument', i, `unexpected word "${word}" (iptables: Bad argument)`);
-      if (negated) negated = false;
-      i++;
-      continue;
-    }
-    const base = BASE.get(word);
-    const wordIndex = i;
-    if (base !== undefined) {
-      i++;
-      const neg = negated;
-      negated = false;
-      // Options that take an argument; the old form `-s ! ADDR` is still accepted by iptables.
-      const takeArg = (): { value: string; index: number; neg: boolean } | null => {
-        let oldNeg = false;
-        if (i < n && !quoted[i] && text[i] === '!' && base !== 'j' && base !== 'g' && base !== 'm') {
-          report('intrapositioned-negation', i, `"${word} ! value" is the old negation form; iptables-save prints "! ${BASE_LONG_NAMES[base]} value"`);
-          oldNeg = true;
-          i++;
-        }
-        if (i >= n) {
-          report('missing-argument', wordIndex, `${word} needs an argument`);
-          return null;
-        }
-        const r = { value: text[i], index: i, neg: oldNeg };
-        i++;
-        return r;
-      };
-      switch (base) {
-        case 's':
-        case 'd': {
-          const a = takeArg();
-          if (!a) break;
-          const key = base === 's' ? 'src' : 'dst';
-          if (ip[key]) report('duplicate-option', wordIndex, `${word} given twice (multiple addresses need separate rules)`);
-          if (a.value.includes(',')) {
-            report('bad-address', a.index, `address lists ("${a.value}") expand to several rules in iptables; write one rule per address`);
-            break;
-          }
-          const r = parseCidr(a.value, env.family);
-          if (!r.ok) {
-            report(r.message.includes('ruleset') ? 'family-mismatch' : 'bad-address', a.index, r.message);
-            break;
-          }
-          ip[key] = { negated: neg || a.neg, value: r.cidr };
-          env.sawAddress(r.cidr.family);
-          break;
-        }
-        case 'i':
-        case 'o': {
-          const a = takeArg();
-          if (!a) break;
-          const key = base === 'i' ? 'iif' : 'oif';
-          if (ip[key]) report('duplicate-option', wordIndex, `${word} given twice`);
-          if (a.value.length > MAX_IFNAME || a.value.length === 0) {
-            report('bad-interface', a.index, `interface name "${a.value}" is longer than ${MAX_IFNAME} characters`);
-          }
-          ip[key] = { negated: neg || a.neg, value: env.intern(a.value) };
-          break;
-        }
-        case 'p': {
-          const a = takeArg();
-          if (!a) break;
-          if (ip.proto) report('duplicate-option', wordIndex, `${word} given twice`);
-          const lower = a.value.toLowerCase();
-          let num: number | null = null;
-          if (/^[0-9]+$/.test(lower)) {
-            num = Number(lower);
-            if (num > 255) {
-              report('bad-protocol', a.index, `protocol number ${num} out of range (0-255)`);
+      if (quoted[i] || word.length < 2 || word.charCodeAt(0) !== DASH) {
+        this.bareWord(negated);
+        negated = false;
+        continue;
+      }
+      const base = baseOption(word);
+      const wordIndex = i;
+      if (base !== 0) {
+        this.i++;
+        const neg = negated;
+        negated = false;
+        switch (base) {
+          case 115: // -s
+          case 100: {
+            // -d
+            const a = this.takeArg(wordIndex, word, true);
+            if (a < 0) break;
+            const value = text[a];
+            const key = base === 115 ? 'src' : 'dst';
+            if (ip[key]) this.report('duplicate-option', wordIndex, `${word} given twice (multiple addresses need separate rules)`);
+            if (value.includes(',')) {
+              this.report('bad-address', a, `address lists ("${value}") expand to several rules in iptables; write one rule per address`);
               break;
             }
-          } else {
-            const k = PROTOCOL_NUMBERS.get(lower);
-            if (k === undefined) {
-              report('bad-protocol', a.index, `unknown protocol "${a.value}"`);
-              // Keep it by name (null number) so nothing is lost.
-            } else num = k;
-          }
-          if (num === 58) env.hint('ipv6');
-          ip.proto = { negated: neg || a.neg, value: { name: env.intern(lower), number: num } };
-          break;
-        }
-        case 'f': {
-          if (ip.fragment) report('duplicate-option', wordIndex, `${word} given twice`);
-          ip.fragment = { negated: neg, value: true };
-          env.hint('ipv4');
-          break;
-        }
-        case 'm': {
-          if (neg) report('bad-negation', negIndex, '"!" cannot negate -m (negate the module\'s options instead)');
-          if (i >= n) {
-            report('missing-argument', wordIndex, `${word} needs a module name`);
+            const r = env.address(value);
+            if (!r.ok) {
+              this.report(r.message.includes('ruleset') ? 'family-mismatch' : 'bad-address', a, r.message);
+              break;
+            }
+            ip[key] = env.negatable(r.cidr, neg || this.oldNeg);
+            env.sawAddress(r.cidr.family);
             break;
           }
-          const name = env.intern(text[i]);
-          i++;
-          if (Object.hasOwn(FAMILY_ONLY_MATCHES, name)) env.hint(FAMILY_ONLY_MATCHES[name]);
-          const m: Match = { module: name, options: [], span: { file, line, column: starts[wordIndex] + 1 } };
-          matches.push(m);
-          owners.push({ kind: 'match', name, options: m.options, spec: env.specs.match(name), flawed: false, match: m });
-          break;
-        }
-        case 'j':
-        case 'g': {
-          if (neg) report('bad-negation', negIndex, `"!" cannot negate ${word}`);
-          if (i >= n) {
-            report('missing-argument', wordIndex, `${word} needs a target name`);
+          case 105: // -i
+          case 111: {
+            // -o
+            const a = this.takeArg(wordIndex, word, true);
+            if (a < 0) break;
+            const value = text[a];
+            const key = base === 105 ? 'iif' : 'oif';
+            if (ip[key]) this.report('duplicate-option', wordIndex, `${word} given twice`);
+            if (value.length > MAX_IFNAME || value.length === 0) {
+              this.report('bad-interface', a, `interface name "${value}" is longer than ${MAX_IFNAME} characters`);
+            }
+            ip[key] = env.negatable(env.intern(value), neg || this.oldNeg);
             break;
           }
-          if (target) report('duplicate-option', wordIndex, `a rule has one target; "${target.name}" was already given`);
-          const name = env.intern(text[i]);
-          extra.targetColumn = starts[i] + 1;
-          i++;
-          const t: Target = {
-            name,
-            kind: 'extension',
-            goto: base === 'g',
-            options: [],
-            span: { file, line, column: starts[wordIndex] + 1 },
-          };
-          target = t;
-          rule.target = t;
-          owners.push({ kind: 'target', name, options: t.options, spec: env.specs.target(name), flawed: false, target: t });
-          break;
-        }
-        case 'c': {
-          // -c PKTS BYTES inside the rule (iptables-restore accepts it like the [p:b] prefix).
-          if (i + 1 >= n || !/^[0-9]+$/.test(text[i]) || !/^[0-9]+$/.test(text[i + 1])) {
-            report('bad-counters', wordIndex, `${word} needs two numbers (packets bytes)`);
-            i = Math.min(n, i + 2);
+          case 112: {
+            // -p
+            const a = this.takeArg(wordIndex, word, true);
+            if (a < 0) break;
+            const value = text[a];
+            if (ip.proto) this.report('duplicate-option', wordIndex, `${word} given twice`);
+            let num: number | null = null;
+            let lower = value;
+            if (isDigitsWord(value)) {
+              num = Number(value);
+              if (num > 255) {
+                this.report('bad-protocol', a, `protocol number ${num} out of range (0-255)`);
+                break;
+              }
+            } else {
+              let k = PROTOCOL_NUMBERS.get(value);
+              if (k === undefined) {
+                lower = value.toLowerCase();
+                k = PROTOCOL_NUMBERS.get(lower);
+              }
+              // Unknown: kept by name (null number) so nothing is lost.
+              if (k === undefined) this.report('bad-protocol', a, `unknown protocol "${value}"`);
+              else num = k;
+            }
+            if (num === 58) env.hint('ipv6');
+            ip.proto = env.negatable(env.protocol(lower, num), neg || this.oldNeg);
             break;
           }
-          rule.counters = { packets: Number(text[i]), bytes: Number(text[i + 1]) };
-          i += 2;
-          break;
+          case 102: // -f
+            if (ip.fragment) this.report('duplicate-option', wordIndex, `${word} given twice`);
+            ip.fragment = neg ? FRAGMENT_NEG : FRAGMENT;
+            env.hint('ipv4');
+            break;
+          case 109: {
+            // -m
+            if (neg) this.report('bad-negation', negIndex, '"!" cannot negate -m (negate the module\'s options instead)');
+            if (this.i >= n) {
+              this.report('missing-argument', wordIndex, `${word} needs a module name`);
+              break;
+            }
+            const spec = env.specs.match(text[this.i]);
+            const name = spec ? spec.name : env.intern(text[this.i]);
+            this.i++;
+            if (Object.hasOwn(FAMILY_ONLY_MATCHES, name)) env.hint(FAMILY_ONLY_MATCHES[name]);
+            const m: Match = { module: name, options: EMPTY_OPTIONS, implicit: undefined, typed: undefined, span: { file, line, column: starts[wordIndex] + 1 } };
+            matches.push(m);
+            owners.push({ kind: 'match', name, options: [], spec, flawed: false, match: m, target: undefined });
+            break;
+          }
+          case 106: // -j
+          case 103: {
+            // -g
+            if (neg) this.report('bad-negation', negIndex, `"!" cannot negate ${word}`);
+            if (this.i >= n) {
+              this.report('missing-argument', wordIndex, `${word} needs a target name`);
+              break;
+            }
+            if (rule.target) this.report('duplicate-option', wordIndex, `a rule has one target; "${rule.target.name}" was already given`);
+            // Extension names are made shared strings, chain names the chain's own string, when linked.
+            const name = text[this.i];
+            // The span runs from -j to the end of the name (the linker points at the name).
+            const t: Target = {
+              name,
+              kind: 'extension',
+              goto: base === 103,
+              options: EMPTY_OPTIONS,
+              typed: undefined,
+              span: { file, line, column: starts[wordIndex] + 1, endColumn: w.end[this.i] + 1 },
+            };
+            this.i++;
+            rule.target = t;
+            owners.push({ kind: 'target', name, options: [], spec: undefined, flawed: false, match: undefined, target: t });
+            break;
+          }
+          case 99: {
+            // -c PKTS BYTES inside the rule (iptables-restore accepts it like the [p:b] prefix).
+            const j = this.i;
+            if (j + 1 >= n || !isDigitsWord(text[j]) || !isDigitsWord(text[j + 1])) {
+              this.report('bad-counters', wordIndex, `${word} needs two numbers (packets bytes)`);
+              this.i = Math.min(n, j + 2);
+              break;
+            }
+            rule.counters = counterValue(Number(text[j]), Number(text[j + 1]));
+            this.i += 2;
+            break;
+          }
         }
+        continue;
       }
-      continue;
+      this.extensionOption(word, wordIndex, negated);
+      negated = false;
     }
+    if (negated) this.report('bad-negation', negIndex, '"!" at the end of the rule negates nothing');
+    // Hand the options over in exact-size arrays (pushed-to arrays keep spare capacity).
+    for (const o of owners) {
+      if (o.options.length === 0) continue;
+      if (o.match) o.match.options = o.options.slice();
+      else if (o.target) o.target.options = o.options.slice();
+    }
+    if (matches.length > 0) rule.matches = matches.slice();
+    if (ip.src === undefined && ip.dst === undefined && ip.iif === undefined && ip.oif === undefined && ip.proto === undefined && ip.fragment === undefined) {
+      rule.ip = EMPTY_IP;
+    }
+    return { rule, extra };
+  }
 
-    // An extension option: --name or -x.
+  /** A word where an option is expected (at this.i). */
+  private bareWord(negated: boolean): void {
+    const w = this.w;
+    const text = w.text;
+    const quoted = w.quoted;
+    const n = this.n;
+    const owners = this.owners;
+    // Unquoted multi-word values of string options (kube-proxy's fake iptables writes
+    // `--comment kubernetes service portals`) are joined into one value.
+    const last = owners.length ? owners[owners.length - 1] : undefined;
+    const lastOpt = last && last.options.length ? last.options[last.options.length - 1] : undefined;
+    if (last && lastOpt && isSaveString(last.name, lastOpt.name) && lastOpt.args.length === 1 && !negated) {
+      const first = this.i;
+      let joined = lastOpt.args[0];
+      while (this.i < n && !(quoted[this.i] === false && (text[this.i] === '!' || (text[this.i].length > 1 && text[this.i].charCodeAt(0) === DASH)))) {
+        joined += ' ' + text[this.i];
+        this.i++;
+      }
+      lastOpt.args = [joined];
+      this.report(
+        'unquoted-argument',
+        first,
+        `unquoted words after --${lastOpt.name}: read as one value "${joined}"; iptables-restore would reject this line (quote the value)`,
+      );
+      return;
+    }
+    this.report('unexpected-argument', this.i, `unexpected word "${text[this.i]}" (iptables: Bad argument)`);
+    this.i++;
+  }
+
+  /** An extension option `--name` / `-x` at this.i: find its owner, read its arguments. */
+  private extensionOption(word: string, wordIndex: number, neg: boolean): void {
+    const env = this.env;
+    const w = this.w;
+    const text = w.text;
+    const quoted = w.quoted;
+    const n = this.n;
+    const owners = this.owners;
+    const ip = this.ip;
     const isLong = word.charCodeAt(1) === DASH;
     const optName = isLong ? word.slice(2) : word.slice(1);
-    const neg = negated;
-    negated = false;
     let owner: Owner | undefined;
     let canonical: string | null = null;
     // 1. The most recent known module that has the option.
     for (let k = owners.length - 1; k >= 0; k--) {
       const o = owners[k];
-      if (o.spec === null) continue;
-      const c = resolveOption(o.spec, optName, !isLong);
+      const spec = this.specOf(o);
+      if (spec === null) continue;
+      const c = resolveOption(spec, optName, !isLong);
       if (c !== null) {
         owner = o;
         canonical = c;
@@ -323,9 +455,9 @@ export function parseRuleSpec(
     // 2. The most recent module nobody knows (it may take anything).
     if (!owner) {
       for (let k = owners.length - 1; k >= 0; k--) {
-        if (owners[k].spec === null) {
+        if (this.specOf(owners[k]) === null) {
           owner = owners[k];
-          canonical = optName;
+          canonical = env.intern(optName);
           break;
         }
       }
@@ -333,13 +465,19 @@ export function parseRuleSpec(
     // 3. The implicit protocol match (`-p tcp --dport 80`), loaded once.
     if (!owner && ip.proto && !ip.proto.negated) {
       const mod = implicitProtocolModule(ip.proto.value.number, ip.proto.value.name);
-      if (mod && !matches.some((m) => m.module === mod)) {
+      if (mod && !this.matches.some((m) => m.module === mod)) {
         const spec = env.specs.match(mod);
-        const c = spec === null ? optName : resolveOption(spec, optName, !isLong);
+        const c = spec === null ? env.intern(optName) : resolveOption(spec, optName, !isLong);
         if (c !== null) {
-          const m: Match = { module: mod, options: [], implicit: true, span: { file, line, column: starts[wordIndex] + 1 } };
-          matches.push(m);
-          owner = { kind: 'match', name: mod, options: m.options, spec, flawed: false, match: m };
+          const m: Match = {
+            module: spec ? spec.name : mod,
+            options: EMPTY_OPTIONS,
+            implicit: true,
+            typed: undefined,
+            span: { file: this.file, line: this.line, column: w.start[wordIndex] + 1 },
+          };
+          this.matches.push(m);
+          owner = { kind: 'match', name: m.module, options: [], spec, flawed: false, match: m, target: undefined };
           owners.push(owner);
           canonical = c;
         }
@@ -348,67 +486,68 @@ export function parseRuleSpec(
     let arity: Arity;
     if (!owner) {
       const last = owners.length ? owners[owners.length - 1] : undefined;
-      report(
+      this.report(
         'unknown-option',
         wordIndex,
         last
           ? `unknown option "${word}" (not an option of ${owners.map((o) => (o.kind === 'match' ? `-m ${o.name}` : `-j ${o.name}`)).join(', ')})`
           : `unknown option "${word}"${ip.proto ? '' : ' (a protocol option needs -p or -m)'}`,
       );
+      this.i++;
       if (!last) {
         // Nothing to keep it on: skip its arguments.
-        i++;
-        while (i < n && (quoted[i] || (text[i] !== '!' && !(text[i].length > 1 && text[i].charCodeAt(0) === DASH)))) i++;
-        continue;
+        while (this.i < n && (quoted[this.i] || (text[this.i] !== '!' && !(text[this.i].length > 1 && text[this.i].charCodeAt(0) === DASH)))) this.i++;
+        return;
       }
       owner = last;
-      markFlawed(owner);
-      canonical = optName;
+      this.markFlawed(owner);
+      canonical = env.intern(optName);
       arity = 'greedy';
     } else {
-      arity = owner.spec === null ? 'greedy' : arityOf(owner.spec, canonical!);
+      this.i++;
+      const spec = this.specOf(owner);
+      arity = spec === null ? 'greedy' : arityOf(spec, canonical!);
     }
-    i++;
-    const opt: MatchOption = {
-      name: env.intern(canonical!),
-      negated: neg,
-      args: [],
-      span: { file, line, column: starts[wordIndex] + 1 },
-    };
+    const opt: MatchOption = { name: canonical!, negated: neg, args: EMPTY_ARGS };
+    let i = this.i;
     if (arity === 'greedy') {
+      const args: string[] = [];
       while (i < n) {
         if (!quoted[i] && text[i] === '!') {
           // Old form `--opt ! value`, or `!` negating the next option.
-          if (opt.args.length === 0 && i + 1 < n && (quoted[i + 1] || text[i + 1].charCodeAt(0) !== DASH)) {
-            report('intrapositioned-negation', i, `"${word} ! value" is the old negation form; iptables-save prints "! ${word} value"`);
+          if (args.length === 0 && i + 1 < n && (quoted[i + 1] || text[i + 1].charCodeAt(0) !== DASH)) {
+            this.report('intrapositioned-negation', i, `"${word} ! value" is the old negation form; iptables-save prints "! ${word} value"`);
             opt.negated = true;
             i++;
             continue;
           }
           break;
         }
-        if (!quoted[i] && text[i].length > 1 && text[i].charCodeAt(0) === DASH && !/^-[0-9]/.test(text[i])) break;
-        opt.args.push(env.intern(text[i]));
+        if (!quoted[i] && text[i].length > 1 && text[i].charCodeAt(0) === DASH && !(text[i].charCodeAt(1) >= 48 && text[i].charCodeAt(1) <= 57)) break;
+        args.push(text[i]);
         i++;
       }
+      // Exact-size array (a pushed-to array keeps spare capacity; 400k rules notice).
+      if (args.length > 0) opt.args = args.slice();
     } else if (arity > 0) {
       if (i < n && !quoted[i] && text[i] === '!') {
-        report('intrapositioned-negation', i, `"${word} ! value" is the old negation form; iptables-save prints "! ${word} value"`);
+        this.report('intrapositioned-negation', i, `"${word} ! value" is the old negation form; iptables-save prints "! ${word} value"`);
         opt.negated = true;
         i++;
       }
-      for (let k = 0; k < arity; k++) {
-        if (i >= n) {
-          report('missing-argument', wordIndex, `${word} needs ${arity === 2 ? 'two arguments' : 'an argument'}`);
-          markFlawed(owner);
-          break;
-        }
-        opt.args.push(env.intern(text[i]));
+      if (i + arity > n) {
+        this.report('missing-argument', wordIndex, `${word} needs ${arity === 2 ? 'two arguments' : 'an argument'}`);
+        this.markFlawed(owner);
+        if (i < n) opt.args = [text[i++]];
+      } else if (arity === 1) {
+        opt.args = [text[i]];
         i++;
+      } else {
+        opt.args = [text[i], text[i + 1]];
+        i += 2;
       }
     }
+    this.i = i;
     owner.options.push(opt);
   }
-  if (negated) report('bad-negation', negIndex, '"!" at the end of the rule negates nothing');
-  return { rule, extra };
 }

@@ -12,14 +12,24 @@ export type Arity = 0 | 1 | 2 | 'greedy';
 
 /** A module's options as the parser uses them. `null` spec: a module nobody knows (generic parsing). */
 export interface ResolvedSpec {
+  /** The module/target name (one shared string for every rule using it). */
+  name: string;
   spec: OptionSpec;
+  /** Option name → the same name as a shared string (so rules do not each keep a copy). */
+  canon: ReadonlyMap<string, string>;
   /** Short option aliases from the registry (`y` → `syn`). */
   short: Readonly<Record<string, string>>;
 }
 
-function merge(ext: ExtensionBase<unknown> | undefined, known: OptionSpec | undefined): ResolvedSpec | null {
+function canonMap(names: Iterable<string>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const n of names) m.set(n, n);
+  return m;
+}
+
+function merge(name: string, ext: ExtensionBase<unknown> | undefined, known: OptionSpec | undefined): ResolvedSpec | null {
   if (!ext && !known) return null;
-  if (!ext) return { spec: known!, short: {} };
+  if (!ext) return { name, spec: known!, canon: canonMap(known!.names), short: {} };
   const extNames = new Set(ext.optionNames);
   const flags = new Set(ext.flagOptions ?? []);
   const two = new Set(ext.twoArgOptions ?? []);
@@ -35,7 +45,9 @@ function merge(ext: ExtensionBase<unknown> | undefined, known: OptionSpec | unde
     }
   }
   return {
+    name,
     spec: { names, flags, two, aliases: known?.aliases ?? {} },
+    canon: canonMap(names),
     short: ext.shortAliases ?? {},
   };
 }
@@ -48,7 +60,7 @@ export class SpecCache {
   match(name: string): ResolvedSpec | null {
     let s = this.matches.get(name);
     if (s === undefined) {
-      s = merge(findMatch(name), Object.hasOwn(KNOWN_MATCHES, name) ? KNOWN_MATCHES[name] : undefined);
+      s = merge(name, findMatch(name), Object.hasOwn(KNOWN_MATCHES, name) ? KNOWN_MATCHES[name] : undefined);
       this.matches.set(name, s);
     }
     return s;
@@ -57,7 +69,7 @@ export class SpecCache {
   target(name: string): ResolvedSpec | null {
     let s = this.targets.get(name);
     if (s === undefined) {
-      s = merge(findTarget(name), Object.hasOwn(KNOWN_TARGETS, name) ? KNOWN_TARGETS[name] : undefined);
+      s = merge(name, findTarget(name), Object.hasOwn(KNOWN_TARGETS, name) ? KNOWN_TARGETS[name] : undefined);
       this.targets.set(name, s);
     }
     return s;
@@ -71,7 +83,8 @@ export class SpecCache {
 export function resolveOption(r: ResolvedSpec, name: string, short: boolean): string | null {
   if (short) return Object.hasOwn(r.short, name) ? r.short[name] : null;
   const s = r.spec;
-  if (s.names.has(name)) return name;
+  const exact = r.canon.get(name);
+  if (exact !== undefined) return exact;
   if (Object.hasOwn(s.aliases, name)) return s.aliases[name];
   let found: string | null = null;
   for (const n of s.names) {
