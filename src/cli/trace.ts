@@ -246,7 +246,9 @@ export function buildContext(
 
 function validateLocalIps(ips: string[], family: Family): void {
   for (const ip of ips) {
-    if (!ipaddr.isValid(ip)) throw new CliError(`--local-ip ${ip}: not an IP address`);
+    // ipaddr.isValid accepts inet_aton shorthands (`1.2.3`); a local address must be written out.
+    const ok = ip.includes(':') ? ipaddr.IPv6.isValid(ip) : ipaddr.IPv4.isValidFourPartDecimal(ip);
+    if (!ok) throw new CliError(`--local-ip ${ip}: not an IP address`);
     const kind = ipaddr.parse(ip).kind();
     if (kind !== family) throw new CliError(`--local-ip ${ip}: an ${kind === 'ipv4' ? 'IPv4' : 'IPv6'} address for an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} packet`);
   }
@@ -277,12 +279,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.err(`iptscope: warning: ${errors.length} error(s) in ${source.label}, first ${errors[0].file}:${errors[0].line}: ${errors[0].message} (run iptscope lint)\n`);
   }
   const base = parsed.contextFile !== undefined ? await readContextFile(parsed.contextFile) : source.context;
-  const { context, defaults } = buildContext(base, parsed.localIps, parsed.forwarding);
+  const { context } = buildContext(base, parsed.localIps, parsed.forwarding);
   const problems = validatePacket(parsed.packet, family, context);
   if (problems.length) throw new CliError(problems[0]);
   const options: TraceOptions = { assume: parsed.assume };
   const result = trace(parse.ruleset, context, parsed.packet, options);
-  if (result.context.defaults.length === 0 && defaults.length) result.context.defaults = defaults;
   if (parsed.json) io.out(formatTraceJson(result));
   else io.out(formatTraceText(result, { color: useColor(io.isTTY, io.env), onlyMatched: parsed.onlyMatched }));
   return 0;

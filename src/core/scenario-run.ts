@@ -27,12 +27,11 @@ export function packetTraceOptions(entry: ScenarioPacket): TraceOptions {
 
 /** Trace every packet of a scenario against its rules and context and check the expectations. */
 export function runScenario(scenario: Scenario, ruleset: Ruleset): PacketRun[] {
-  const { context, defaults } = resolveContext(scenario.context);
+  const { context } = resolveContext(scenario.context);
   return scenario.packets.map((entry): PacketRun => {
     const errors = validatePacket(entry.packet, scenario.family, context);
     if (errors.length) return { name: entry.name, entry, errors, mismatches: [] };
     const result = trace(ruleset, context, entry.packet, packetTraceOptions(entry));
-    if (result.context.defaults.length === 0 && defaults.length) result.context.defaults = [...defaults];
     return { name: entry.name, entry, errors: [], result, mismatches: checkPacket(result, entry.expect) };
   });
 }

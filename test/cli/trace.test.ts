@@ -145,7 +145,7 @@ describe('trace --json', () => {
     expect(j.outcomes).toHaveLength(1);
     expect(j.outcomes[0].verdict).toBe('DROP');
     expect(j.outcomes[0].disposition.kind).toBe('dropped');
-    const drop = j.outcomes[0].steps.find((s: { matched: unknown }) => s.matched === true);
+    const drop = j.outcomes[0].steps.find((s: { kind: string; matched: unknown }) => s.kind === 'rule' && s.matched === true);
     expect(drop).toMatchObject({ table: 'filter', chain: 'INPUT', rule: 1, line: 6, target: 'DROP' });
   });
 });
