@@ -2,7 +2,7 @@
  * The `:` command line: `:chain KUBE-SERVICES`, `:trace tcp 10.244.1.10:40000 -> 10.96.0.100:80 iif cni0`,
  * `:q`, and a few more (see COMMANDS). Parsing is pure; the controller carries commands out.
  */
-import * as ipaddr from 'ipaddr.js';
+import ipaddr from 'ipaddr.js';
 import type { TableName } from '../core/model.js';
 import { TABLE_NAMES } from '../core/model.js';
 import type { PacketForm } from './packet-form.js';

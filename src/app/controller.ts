@@ -106,8 +106,8 @@ export function createController(store: Store, engine: Engine | null, options: C
       dispatch({ type: 'traced', result, ...extra });
       const s = store.getState();
       const n = result.outcomes.length;
+      if (s.focus !== 'trace') dispatch({ type: 'focus', pane: 'trace' });
       if (n > 1) flash(`${n} possible outcomes (statistic/unknown matches): b lists them, Enter follows one`);
-      else if (s.focus !== 'trace') dispatch({ type: 'focus', pane: 'trace' });
     }
   }
 
@@ -285,7 +285,7 @@ export function createController(store: Store, engine: Engine | null, options: C
     const input = s.input;
     if (!input) return;
     if (name === 'escape') return dispatch({ type: 'inputEnd' });
-    if (name === 'enter' || name === 'return') return submit();
+    if (name === 'enter' || name === 'linefeed') return submit();
     if (name === 'backspace') return dispatch({ type: 'inputChange', text: input.text.slice(0, -1) });
     if (name === 'C-u') return dispatch({ type: 'inputChange', text: '' });
     // Printable text only: control characters never reach the state (pastes included).

@@ -3,7 +3,7 @@
  * Also the two ways of filling it without typing: a scenario preset, and "a packet that matches
  * this rule" derived from the selected rule's conditions.
  */
-import * as ipaddr from 'ipaddr.js';
+import ipaddr from 'ipaddr.js';
 import type { Chain, Cidr, Rule, Ruleset } from '../core/model.js';
 import type { CtState, PacketSpec } from '../core/netfilter/types.js';
 

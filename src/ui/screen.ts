@@ -230,7 +230,12 @@ export function startScreen(store: Store, controller: Controller, opts: ScreenOp
     const full = k?.full ?? k?.name ?? ch ?? '';
     // blessed emits \r as both `enter` and `return`: act on `enter` only.
     if (full === 'return') return;
-    key(ch, full);
+    try {
+      key(ch, full);
+    } catch (err) {
+      // A bug must not kill the session (nor leave the terminal raw): say it and carry on.
+      store.dispatch({ type: 'flash', flash: { text: `internal error: ${err instanceof Error ? err.message : String(err)}`, level: 'error' } });
+    }
   });
   screen.on('resize', () => render());
 

@@ -30,10 +30,10 @@ export interface PollOptions {
   now?: () => number;
 }
 
-/** Counters of one read, by stable identity. */
+/** Counters of one read, by stable identity: chain key → rule text → counters per occurrence. */
 interface Snapshot {
   at: number;
-  rules: Map<string, { packets: number; bytes: number }>;
+  rules: Map<string, Map<string, { packets: number; bytes: number }[]>>;
   policies: Map<string, { packets: number; bytes: number }>;
 }
 
@@ -141,11 +141,18 @@ export function computeSample(
     const text = source.texts[f];
     if (text === undefined) continue;
     // A rule is followed by its text and its occurrence among identical rules of its chain.
-    let seen = new Map<string, number>();
-    let lastChain = '';
+    let current: Map<string, { packets: number; bytes: number }[]> | undefined;
+    let previousChain: Map<string, { packets: number; bytes: number }[]> | undefined;
+    let lastTable = '';
+    let lastName = '';
+    let ck = '';
+    let cr: ChainRate | undefined;
     scanCounters(text, (s) => {
-      const ck = chainKey(f, s.table, s.chain);
+      // Rules of a chain are contiguous in iptables-save output: build the chain's key once.
+      const sameChain = s.position > 0 && s.chain === lastName && s.table === lastTable;
+      if (!sameChain) ck = chainKey(f, s.table, s.chain);
       if (s.position === 0) {
+        lastName = '';
         snapshot.policies.set(ck, { packets: s.packets, bytes: s.bytes });
         const prevPol = previous?.policies.get(ck);
         const policyPps = prevPol && s.builtin ? rate(s.packets - prevPol.packets, elapsedMs) : null;
@@ -163,15 +170,19 @@ export function computeSample(
         });
         return;
       }
-      if (ck !== lastChain) {
-        seen = new Map();
-        lastChain = ck;
+      if (!sameChain || !current) {
+        current = snapshot.rules.get(ck);
+        if (!current) snapshot.rules.set(ck, (current = new Map()));
+        previousChain = previous?.rules.get(ck);
+        cr = chains.get(ck);
+        lastName = s.chain;
+        lastTable = s.table;
       }
-      const n = seen.get(s.text) ?? 0;
-      seen.set(s.text, n + 1);
-      const id = `${ck} ${n} ${s.text}`;
-      snapshot.rules.set(id, { packets: s.packets, bytes: s.bytes });
-      const prev = previous?.rules.get(id);
+      let occurrences = current.get(s.text);
+      if (!occurrences) current.set(s.text, (occurrences = []));
+      const n = occurrences.length;
+      occurrences.push({ packets: s.packets, bytes: s.bytes });
+      const prev = previousChain?.get(s.text)?.[n];
       const pps = prev ? rate(s.packets - prev.packets, elapsedMs) : null;
       const bps = prev ? rate(s.bytes - prev.bytes, elapsedMs) : null;
       rules.set(ruleKey(f, s.table, s.chain, s.position), {
@@ -184,7 +195,6 @@ export function computeSample(
         pps,
         bps,
       });
-      const cr = chains.get(ck);
       if (!cr) return;
       cr.packets += s.packets;
       cr.bytes += s.bytes;

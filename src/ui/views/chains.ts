@@ -23,11 +23,36 @@ function chainPackets(state: AppState, chain: Chain): number | undefined {
   return n;
 }
 
+const trafficCache = new WeakMap<object, boolean>();
+function hasCounters(state: AppState): boolean {
+  const rs = state.ruleset!;
+  let v = trafficCache.get(rs);
+  if (v === undefined) {
+    v = false;
+    outer: for (const t of rs.tables.values())
+      for (const c of t.chains.values()) {
+        if (c.counters && c.counters.packets > 0) {
+          v = true;
+          break outer;
+        }
+        for (const r of c.rules)
+          if (r.counters && r.counters.packets > 0) {
+            v = true;
+            break outer;
+          }
+      }
+    trafficCache.set(rs, v);
+  }
+  return v;
+}
+
 export function renderChains(state: AppState, width: number, height: number, now: number): PaneContent {
   const rows = chainRows(state);
   const lines: string[] = [];
   const w = width;
   const wideCols = w >= 38;
+  // Counters column only when something counts (real counters, simulated or live).
+  const hasTraffic = state.ruleset ? hasCounters(state) : false;
   const recent = state.changedAt !== null && now - state.changedAt < CHANGE_HIGHLIGHT_MS;
   const changed = recent ? new Set(state.changes.map((c) => `${c.table}:${c.chain}`)) : null;
   for (let i = state.chainsScroll; i < Math.min(rows.length, state.chainsScroll + height); i++) {
@@ -44,10 +69,10 @@ export function renderChains(state: AppState, width: number, height: number, now
       // panes packets in (real, or live rate, or simulated ⚑).
       const tail: [string, string?][] = [];
       const narrow = w < 30;
-      if (ch.builtin) tail.push([' ' + (narrow ? fit(ch.policy === 'DROP' ? 'DROP' : 'ACC', 4) : fit(ch.policy ?? '', 6)), ch.policy === 'DROP' ? 'red' : 'green']);
-      else tail.push([fit(ch.references > 0 ? `←${ch.references}` : '', narrow ? 5 : 7, 'right'), 'gray']);
+      if (ch.builtin) tail.push([narrow ? ' ' + fit(ch.policy === 'DROP' ? 'DROP' : 'ACC', 4) : fit(ch.policy ?? '', 6, 'right'), ch.policy === 'DROP' ? 'red' : 'green']);
+      else tail.push([fit(ch.references > 0 ? `←${ch.references}` : '', narrow ? 5 : 6, 'right'), 'gray']);
       tail.push([fit(String(ch.rules.length), narrow ? 4 : 5, 'right'), 'white']);
-      if (wideCols) {
+      if (wideCols && (hasTraffic || state.simPackets > 0 || state.rates)) {
         const pk = chainPackets(state, ch);
         const rate = state.rates?.rates.get(chainKey(row.table, ch.name));
         const sim = simChainPackets(state, row.table, ch.name);
@@ -57,10 +82,11 @@ export function renderChains(state: AppState, width: number, height: number, now
       const tailW = tail.reduce((n, [t]) => n + t.length, 0);
       const nameW = Math.max(4, w - 3 - tailW);
       const name: [string, string][] = [[ch.name, ch.builtin ? 'white,bold' : 'white']];
-      if (ann && nameW > ch.name.length + 4) name.push([' ' + ann, 'gray']);
-      else if (ann && nameW >= 16 && ch.name.length > nameW) {
-        // A hashed kube-proxy name does not fit: keep its prefix and show the service instead.
-        name[0] = [ch.name.slice(0, Math.max(8, nameW - ann.length - 2)) + '…', 'white'];
+      if (ann && nameW >= ch.name.length + 4) name.push([' ' + ann, 'gray']);
+      else if (ann && ch.name.length > nameW && nameW >= 18) {
+        // A hashed kube-proxy name does not fit: its prefix, then as much of the service as fits.
+        const keep = Math.max(12, nameW - ann.length - 2);
+        name[0] = [ch.name.slice(0, keep) + '…', 'white'];
         name.push([' ' + ann, 'gray']);
       }
       const mark = changed?.has(`${row.table}:${ch.name}`) ? ['± ', 'yellow,bold'] as [string, string] : viewing ? ['▸ ', 'cyan'] as [string, string] : ['  '] as [string];

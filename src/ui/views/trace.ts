@@ -42,8 +42,11 @@ function stepSegments(s: Step, prevTable: string | null): Segment[] {
       const head: Segment[] = [[' '], tableCol, [`${s.chain} #${s.rule} `, 'white']];
       if (s.matched === true) {
         head.push(['✓ ', 'green,bold']);
-        if (s.target) head.push([`→ ${s.target} `, 'blue,bold']);
-        if (s.changes.length > 0) head.push([s.changes.join(', ') + ' ', 'magenta']);
+        // The engine's change text often repeats the target (`jump X`, `DNAT a → b`): say it once.
+        const changes = s.changes.filter((c) => !/^(jump|goto) /.test(c));
+        const saysTarget = s.target !== undefined && changes.some((c) => c.startsWith(s.target!));
+        if (s.target && !saysTarget) head.push([`→ ${s.target} `, 'blue,bold']);
+        if (changes.length > 0) head.push([changes.join(', ') + ' ', 'magenta']);
         else if (s.reasons.length > 0) head.push([s.reasons.join(' '), 'gray']);
       } else if (s.matched === 'unknown') {
         head.push(['? ', 'yellow,bold'], [s.failed ?? 'unknown match', 'yellow']);
