@@ -36,3 +36,13 @@ export async function kernelAvailable(): Promise<{ ok: true } | { ok: false; rea
   }
   return { ok: true };
 }
+
+/** Whether the ipset tool is installed (scenarios with ipsets need it to create their sets). */
+export async function ipsetAvailable(): Promise<boolean> {
+  try {
+    await run('ipset', ['--version'], { timeoutMs: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -124,7 +124,20 @@ export class KernelSession {
       },
       h,
     );
+    await this.createIpsets();
     await this.loadRules();
+  }
+
+  /** The context's ipsets (for -m set), created in the node namespace before the rules. */
+  private async createIpsets(): Promise<void> {
+    const sets = this.scenario.context.ipsets ?? [];
+    if (sets.length === 0) return;
+    const lines: string[] = [];
+    for (const set of sets) {
+      lines.push(`create ${set.name} ${set.type} family ${this.v6 ? 'inet6' : 'inet'}`);
+      for (const m of set.members) lines.push(`add ${set.name} ${m}`);
+    }
+    await nsRun(this.topo.node, 'ipset', ['restore'], { input: lines.join('\n') + '\n' });
   }
 
   /**
@@ -322,7 +335,11 @@ export class KernelSession {
         await s.waitLine((l) => l === 'ready', 3000);
         return true;
       };
-      for (const t of targets) await addServer(t.addr, t.port);
+      for (const t of targets) {
+        // Never listen on the client's own address and port (a reversed tuple).
+        if (norm(t.addr) === src && t.port === sport) continue;
+        await addServer(t.addr, t.port);
+      }
       await setTraceRule(node, 'meta l4proto 255');
       const anyServer = async (pred: (l: string) => boolean, ms: number): Promise<LineProcess | null> => {
         if (servers.length === 0) return null;
