@@ -79,6 +79,12 @@ export function formatTraceText(result: TraceResult, opts: FormatTraceOptions): 
   const c = (style: Style, text: string): string => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
   const out: string[] = [];
   out.push(`${c('bold', 'packet')}   ${describePacketSpec(result.packet)}`);
+  // Ports the user left out but the engine needed (tcp/udp…): say which ones it used.
+  const first = result.outcomes[0]?.packet;
+  const filled: string[] = [];
+  if (first && result.packet.sport === undefined && first.origSport !== undefined) filled.push(`source port ${first.origSport}`);
+  if (first && result.packet.dport === undefined && first.origDport !== undefined) filled.push(`destination port ${first.origDport}`);
+  if (filled.length) out.push(`         (not given, the trace used ${filled.join(' and ')})`);
   if (result.context.defaults.length) {
     out.push(`${c('bold', 'defaults')} the engine relied on:`);
     for (const d of result.context.defaults) out.push(`  - ${d}`);

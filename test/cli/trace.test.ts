@@ -220,3 +220,41 @@ describe('trace sources and context', () => {
     expect(JSON.parse(r.out).outcomes).toHaveLength(3);
   });
 });
+
+describe('trace: conntrack state, reply direction and unknown matches', () => {
+  const NETPOL = join(ROOT, 'scenarios/networkpolicy-forward');
+  const flow = ['--proto', 'tcp', '--src', '10.244.1.12', '--sport', '40036', '--dst', '10.96.0.100', '--dport', '80', '--iif', 'cni0', '--json'];
+
+  it('--ct-state ESTABLISHED skips nat and applies the flow\'s translation', async () => {
+    const j = JSON.parse((await run([NETPOL, ...flow, '--ct-state', 'ESTABLISHED'])).out);
+    expect(j.outcomes).toHaveLength(1);
+    const o = j.outcomes[0];
+    expect(o.packet.dst).toBe('10.244.1.11');
+    expect(o.steps.some((s: { kind: string; table: string | null }) => s.kind === 'rule' && s.table === 'nat')).toBe(false);
+    expect(o.steps.find((s: { kind: string; matched: unknown }) => s.kind === 'rule' && s.matched === true)).toMatchObject({ chain: 'FORWARD', rule: 1 });
+  });
+
+  it('--reply traces the answer with the DNAT undone', async () => {
+    const j = JSON.parse((await run([NETPOL, ...flow, '--reply'])).out);
+    expect(j.outcomes).toHaveLength(1);
+    expect(j.outcomes[0].packet).toMatchObject({ src: '10.96.0.100', sport: 80, dst: '10.244.1.12', dport: 40036 });
+    expect(j.outcomes[0].disposition.kind).toBe('forwarded');
+  });
+
+  it('an unknown match is explored both ways unless --assume decides it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iptscope-trace-'));
+    const file = join(dir, 'limit.rules');
+    writeFileSync(file, ['*filter', ':INPUT DROP [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p tcp -m tcp --dport 22 -m limit --limit 3/min -j ACCEPT', 'COMMIT', ''].join('\n'));
+    const args = [file, '--proto', 'tcp', '--src', '10.0.0.1', '--dst', '127.0.0.1', '--dport', '22', '--iif', 'lo', '--json'];
+    const both = JSON.parse((await run(args)).out);
+    expect(both.outcomes.map((o: { verdict: string }) => o.verdict).sort()).toEqual(['ACCEPT', 'DROP']);
+    for (const o of both.outcomes) expect(o.assumptions[0]).toMatchObject({ line: 5, chosen: false });
+    const chosen = JSON.parse((await run([...args, '--assume', '5=nomatch'])).out);
+    expect(chosen.outcomes).toHaveLength(1);
+    expect(chosen.outcomes[0].verdict).toBe('DROP');
+    expect(chosen.outcomes[0].assumptions[0]).toMatchObject({ line: 5, choice: 'nomatch', chosen: true });
+    const text = (await run(args.filter((a) => a !== '--json'))).out;
+    expect(text).toMatch(/assumed match \(explored\)/);
+    expect(text).toMatch(/assumed nomatch \(explored\)/);
+  });
+});
