@@ -298,8 +298,11 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       continue;
     }
     if (skippingUnknown) {
-      if (line.trim() === 'COMMIT') skippingUnknown = false;
-      else if (c0 !== STAR) continue;
+      if (line.trim() === 'COMMIT') {
+        skippingUnknown = false;
+        continue;
+      }
+      if (c0 !== STAR) continue;
     }
     if (c0 === STAR) {
       const name = line.slice(first + 1).trim().split(/[ \t]/)[0] ?? '';
@@ -352,7 +355,9 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         }
       } else if (pol === 'ACCEPT' || pol === 'DROP') {
         if (chain.builtin) chain.policy = pol as Policy;
-        else at('policy-on-user-chain', lineNo, words.start[1] + 1, `user chain ${name} cannot have a policy ("${pol}"); use "-"`, pol);
+        else if (isBuiltinName(name)) {
+          // Already reported as no-such-hook: a builtin name in a table without that hook.
+        } else at('policy-on-user-chain', lineNo, words.start[1] + 1, `user chain ${name} cannot have a policy ("${pol}"); use "-"`, pol);
       } else {
         at('bad-policy', lineNo, words.start[1] + 1, `invalid policy "${pol}" (ACCEPT, DROP, or - for user chains)`, pol);
       }

@@ -83,9 +83,10 @@ export class SpecCache {
 export function resolveOption(r: ResolvedSpec, name: string, short: boolean): string | null {
   if (short) return Object.hasOwn(r.short, name) ? r.short[name] : null;
   const s = r.spec;
+  // Spelling aliases first: iptables-save prints `--dport`, whichever spelling the input used.
+  if (Object.hasOwn(s.aliases, name)) return s.aliases[name];
   const exact = r.canon.get(name);
   if (exact !== undefined) return exact;
-  if (Object.hasOwn(s.aliases, name)) return s.aliases[name];
   let found: string | null = null;
   for (const n of s.names) {
     if (n.startsWith(name)) {
