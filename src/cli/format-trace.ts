@@ -245,12 +245,11 @@ function sortedKeys(obj: unknown): unknown {
 
 /**
  * The documented JSON form of a trace (see README "trace JSON"):
- * `{ packet, outcomes: [{ probability, verdict, disposition, assumptions, branches, packet, steps }], context: { defaults, context } }`.
+ * `{ outcomes: [{ probability, verdict, disposition, assumptions, branches, packet, steps }], context: { defaults, context }, packet, truncated? }`.
  * Deterministic: fixed key order for outcomes and steps, sorted keys inside the context and the input packet.
  */
 export function traceToJson(result: TraceResult): Record<string, unknown> {
   return {
-    packet: sortedKeys(result.packet),
     outcomes: result.outcomes.map((o) => ({
       probability: o.probability,
       verdict: o.verdict,
@@ -276,6 +275,7 @@ export function traceToJson(result: TraceResult): Record<string, unknown> {
       steps: o.steps.map(stepJson),
     })),
     context: { defaults: [...result.context.defaults], context: sortedKeys(result.context.context) },
+    packet: sortedKeys(result.packet),
     ...(result.truncated ? { truncated: true } : {}),
   };
 }

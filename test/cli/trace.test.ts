@@ -99,7 +99,7 @@ describe('trace --json', () => {
     const b = await run([DEMO, ...POD_TO_CLUSTERIP, '--json']);
     expect(b.out).toBe(a.out);
     const j = JSON.parse(a.out);
-    expect(Object.keys(j)).toEqual(['packet', 'outcomes', 'context']);
+    expect(Object.keys(j)).toEqual(['outcomes', 'context', 'packet']);
     expect(Object.keys(j.context)).toEqual(['defaults', 'context']);
     expect(j.outcomes).toHaveLength(3);
     let sum = 0;
