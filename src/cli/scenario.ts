@@ -215,9 +215,13 @@ export function formatReport(reports: ScenarioReport[], updated: boolean): strin
 /** `iptscope scenario` entry point. */
 export async function run(args: string[], io: CliIO): Promise<number> {
   const [verb, ...rest] = args;
-  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+  if (verb === undefined) {
+    io.err(SCENARIO_USAGE);
+    return 2;
+  }
+  if (verb === '--help' || verb === '-h' || verb === 'help') {
     io.out(SCENARIO_USAGE);
-    return verb === undefined ? 2 : 0;
+    return 0;
   }
   if (verb !== 'run' && verb !== 'list') throw new CliError(`scenario: unknown subcommand ${verb} (run or list)`);
   let json = false;
