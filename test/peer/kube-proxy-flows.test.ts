@@ -109,6 +109,8 @@ interface KernelNote {
   note: string;
   /** The kernel-faithful answer when it differs from the harness's (else the harness's holds). */
   override?: Partial<Expected>;
+  /** The chain whose rule gives the verdict in the kernel (`filter:KUBE-EXTERNAL-SERVICES`), when a rule does. */
+  by?: string;
 }
 
 /** Every case, by file and name: a note saying whether and how the kernel differs. */
@@ -127,12 +129,14 @@ const KERNEL: Record<string, Record<string, KernelNote>> = {
     },
     DROP: {
       note: 'the kernel reaches KUBE-EXTERNAL-SERVICES from filter FORWARD (NEW connections; 192.168.99.22 is not local), the harness runs the chain directly',
+      by: 'filter:KUBE-EXTERNAL-SERVICES',
     },
     'ACCEPT (NodePortHealthCheck)': {
       note: 'node to its own address: the kernel goes OUTPUT → POSTROUTING → loopback → PREROUTING → INPUT, where filter INPUT jumps to KUBE-NODEPORTS and accepts port 30000; the harness runs filter KUBE-NODEPORTS directly',
       override: { entry: 'local' },
+      by: 'filter:KUBE-NODEPORTS',
     },
-    REJECT: { note: 'the kernel reaches filter KUBE-SERVICES from FORWARD (ctstate NEW) and rejects; same answer' },
+    REJECT: { note: 'the kernel reaches filter KUBE-SERVICES from FORWARD (ctstate NEW) and rejects; same answer', by: 'filter:KUBE-SERVICES' },
   },
   'kube-proxy-overall.flows.json': {
     'no match': { note: 'harness "" is the FORWARD policy ACCEPT in the kernel (builtin jumps added as kube-proxy installs them)' },
@@ -142,25 +146,31 @@ const KERNEL: Record<string, Record<string, KernelNote>> = {
       note: 'node-originated: nat OUTPUT, not PREROUTING, does the DNAT (same KUBE-SERVICES chain); masqueraded in POSTROUTING',
       override: { entry: 'local' },
     },
-    DROP: { note: 'filter FORWARD → KUBE-EXTERNAL-SERVICES drops it; the harness runs that chain directly' },
+    DROP: { note: 'filter FORWARD → KUBE-EXTERNAL-SERVICES drops it; the harness runs that chain directly', by: 'filter:KUBE-EXTERNAL-SERVICES' },
     'ACCEPT (NodePortHealthCheck)': {
       note: 'OUTPUT → loopback → INPUT → filter KUBE-NODEPORTS accepts; the harness runs KUBE-NODEPORTS directly',
       override: { entry: 'local' },
+      by: 'filter:KUBE-NODEPORTS',
     },
-    REJECT: { note: 'filter FORWARD → KUBE-SERVICES rejects; same answer' },
+    REJECT: { note: 'filter FORWARD → KUBE-SERVICES rejects; same answer', by: 'filter:KUBE-SERVICES' },
     'external client in LoadBalancerSourceRanges to svc5 LB IP': {
       note: 'the harness says `-m recent --rcheck` never matches; the kernel\'s answer depends on the recent list, which a trace cannot know, so the engine explores both — both lead to the same endpoint (KUBE-SEP-I77PXRDZVX7PMWMN), so the set of destinations is the same',
     },
     'external client outside LoadBalancerSourceRanges to svc5 LB IP': {
       note: 'the kernel evaluates the comment-only rule of KUBE-FW (it matches and continues; the harness skips rules without -j), nothing is translated and filter FORWARD → KUBE-PROXY-FIREWALL drops it; the harness runs KUBE-PROXY-FIREWALL directly',
+      by: 'filter:KUBE-PROXY-FIREWALL',
     },
-    'external client to svc3 NodePort on node IP': { note: 'same answer; the kernel accepts the marked packet in KUBE-FORWARD (mark 0x4000), which the harness never matches' },
+    'external client to svc3 NodePort on node IP': {
+      note: 'same answer; the kernel accepts the marked packet in KUBE-FORWARD (mark 0x4000), which the harness never matches',
+      by: 'filter:KUBE-FORWARD',
+    },
     'localhost to svc3 NodePort (nfacct rule)': {
       note: 'node-originated (127.0.0.1 → 127.0.0.1): nat OUTPUT, not PREROUTING; the DNAT to a pod needs route_localnet=1 (kube-proxy sets it for localhost NodePorts; without it the re-route after OUTPUT fails); masqueraded to the bridge address',
       override: { entry: 'local' },
     },
     'external client to svc2 NodePort (eTP=Local, no local endpoints)': {
       note: 'nothing is translated, the packet is for the node, so filter INPUT → KUBE-EXTERNAL-SERVICES (ctstate NEW) drops it',
+      by: 'filter:KUBE-EXTERNAL-SERVICES',
     },
     'pod to svc2 external IP (pod traffic short-circuit)': { note: 'same answer' },
     'UDP to TCP-only cluster IP': { note: 'harness "" is the FORWARD policy ACCEPT: the UDP packet is routed out eth0 untranslated' },
@@ -249,6 +259,15 @@ for (const file of FILES) {
           expect(o.packet.mark & 0x4000).toBe(0);
         }
         if (!want.masq) expect(o.packet.snat).toBe(false);
+      }
+      // The hook that translates: nat PREROUTING for arriving packets, nat OUTPUT for the node's own.
+      for (const o of result.outcomes) {
+        const dnatStep = o.steps.find((s) => s.kind === 'rule' && s.matched === true && s.target === 'DNAT');
+        if (want.dnat.length) expect(dnatStep?.hook, 'the hook of the DNAT').toBe(want.entry === 'local' ? 'OUTPUT' : 'PREROUTING');
+        if (note.by) {
+          const decisive = [...o.steps].reverse().find((s) => s.kind === 'rule' && s.matched === true && ['ACCEPT', 'DROP', 'REJECT'].includes(s.target ?? ''));
+          expect(`${decisive?.table}:${decisive?.chain}`, `the rule that decides (${note.note})`).toBe(note.by);
+        }
       }
       if (c.name === 'multiple endpoints') {
         for (const o of result.outcomes) expect(o.probability).toBeCloseTo(0.5, 6);
