@@ -145,7 +145,7 @@ function formatOutcome(
     out.push(...formatStep(step, chain, c));
     if (step.chain !== null) chain = step.chain;
   }
-  out.push(`   ${c('bold', 'result')}  ${c(verdictStyle(o), o.verdict)} · ${o.disposition.text}${o.disposition.rejectWith ? ` (${o.disposition.rejectWith})` : ''}`);
+  out.push(`   ${c('bold', 'result')}  ${c(verdictStyle(o), o.verdict)} · ${o.disposition.text}${o.disposition.rejectWith && !o.disposition.text.includes(o.disposition.rejectWith) ? ` (${o.disposition.rejectWith})` : ''}`);
   out.push(`   ${c('bold', 'leaves')}  ${describeState(o.packet)}`);
   return out;
 }
