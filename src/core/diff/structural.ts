@@ -99,9 +99,12 @@ function hasRuleCounters(r: Ruleset): boolean {
   return false;
 }
 
-/** formatRule, cached per rule object (rename detection and the chain diff both need it). */
+/**
+ * formatRule, cached per rule object for one diff (rename detection and the chain diff both need
+ * it). A Map, not a WeakMap: it dies with the diff, and WeakMaps of 100k+ keys cost the GC dearly.
+ */
 function makeFormatter(): (r: Rule) => string {
-  const cache = new WeakMap<Rule, string>();
+  const cache = new Map<Rule, string>();
   return (r) => {
     const cached = cache.get(r);
     if (cached !== undefined) return cached;
