@@ -81,7 +81,9 @@ export function annotationOf(ruleset: Ruleset, table: TableName, chain: string):
     if (found) break;
   }
   const own = ruleset.tables.get(table)?.chains.get(chain);
-  if (!found && own && !own.builtin) {
+  // Own comments name the service only for kube-proxy's per-service hashed chains (KUBE-SEP-…);
+  // a dispatcher such as KUBE-SERVICES holds every service's comments.
+  if (!found && own && !own.builtin && /^KUBE-(SVC|SVL|SEP|EXT|FW|XLB)-/.test(chain)) {
     for (const r of own.rules) {
       const c = ruleComment(r);
       found = c === undefined ? undefined : serviceName(c);

@@ -111,14 +111,16 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     expect(paneText(out, '2 Rules')).toMatch(/-d 10\.96\.0\.100\/32 -p tcp --dport 80/);
     keys(s, 'Enter');
     out = await waitFor(s, /nat › PREROUTING › KUBE-SERVICES › KUBE-SVC-LOLE4ISW44XBNF3G/);
-    expect(paneText(out, '2 Rules')).toMatch(/-m statistic --mode random --probability 0\.33333333349/);
+    expect(paneText(out, '2 Rules')).toMatch(/-m statistic --mode random --probability 0\.333/);
     keys(s, 'BSpace');
-    out = await waitFor(s, /2 Rules .*nat › PREROUTING › KUBE-SERVICES ·/);
+    out = await waitFor(s, /2 Rules .*nat › PREROUTING › KUBE-SERVICES · 2 rules/);
     keys(s, 'c');
     out = await waitFor(s, /Callers of nat KUBE-SERVICES/);
     expect(out).toMatch(/nat PREROUTING #1/);
     expect(out).toMatch(/nat OUTPUT #1/);
-    keys(s, 'Escape', '1', 'G');
+    keys(s, 'Escape');
+    await waitFor(s, /^(?![\s\S]*Callers of)/); // (ESC then a key at once would read as Meta-key)
+    keys(s, '1', 'G');
     out = await waitFor(s, /2 Rules .*filter › KUBE-SERVICES/);
     expect(paneText(out, '1 Chains')).toContain('KUBE-FORWARD');
   });
