@@ -8,7 +8,7 @@
  * the whole file is skipped with one line saying why. See /work/notes/README-KERNEL.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listScenarios, loadScenario, type LoadedScenario } from '../../src/sources/scenario.js';
@@ -17,8 +17,9 @@ import type { Outcome, TraceResult } from '../../src/core/netfilter/types.js';
 import type { ExpectedOutcome } from '../../src/core/scenario.js';
 import { KernelSession, type FlowTargets } from './lib/replay.js';
 import { ipsetAvailable, kernelAvailable } from './lib/probe.js';
-import { sweepStale } from './lib/topology.js';
+import { sweepOwn, sweepStale } from './lib/topology.js';
 import { sideBySide } from './lib/report.js';
+import { Coverage } from './lib/coverage.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCENARIOS = path.join(ROOT, 'scenarios');
@@ -89,10 +90,17 @@ function endMatches(end: string, disposition: string | undefined, iface: string 
   }
 }
 
+const coverage = new Coverage();
+
 describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network namespaces)', () => {
   beforeAll(async () => {
     const stale = await sweepStale();
     if (stale.length) console.log(`kernel conformance: removed ${stale.length} stale namespace(s) of earlier runs`);
+  });
+  afterAll(async () => {
+    // Belt and braces: nothing of this process may survive the suite.
+    await sweepOwn();
+    if (process.env.IPTSCOPE_KERNEL_COVERAGE) writeFileSync(process.env.IPTSCOPE_KERNEL_COVERAGE, coverage.markdown());
   });
 
   loaded.forEach((ls, si) => {
@@ -175,6 +183,7 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
             throw new Error(`${problems.join('\n\n')}\n\nkernel trace:\n  ${k.lines.join('\n  ')}`);
           }
           expect(problems).toEqual([]);
+          if (engine) coverage.record(sc.name, sp.name, sp.packet, sc.family, ls.parse.ruleset, k.path);
         });
       });
     });

@@ -167,7 +167,7 @@ export class TraceMonitor {
   ): Promise<KernelPath> {
     const startMs = opts.startMs ?? 5000;
     const endMs = opts.endMs ?? 5000;
-    const quietMs = opts.quietMs ?? 600;
+    const quietMs = opts.quietMs ?? 1500;
     const isStart = (l: string): boolean => {
       const e = parseTraceLine(l);
       return !!e && e.kind === 'rule' && e.table === TRACE_TABLE && handles.has(e.handle);

@@ -361,13 +361,13 @@ export class KernelSession {
         client = start(sender, `${proto} client`, ['client', '--proto', proto, '--src', src, '--sport', String(sport), '--dst', dst, '--dport', String(dport)]);
         if (proto === 'tcp') {
           const i = await client.waitLine((l) => l === 'connected' || l.startsWith('error'), 4000);
-          if (i >= 0 && client.lines[i] === 'connected') server = await anyServer((l) => l === 'accepted', 2000);
+          if (i >= 0 && client.lines[i] === 'connected') server = await anyServer((l) => l === 'accepted', 4000);
         } else {
           await client.waitLine((l) => l === 'ready', 3000);
           client.write('send');
-          server = await anyServer((l) => l === 'received', 1000);
+          server = await anyServer((l) => l === 'received', 2000);
         }
-        const first = await this.mon.collect(probeFrom, probe, handleMap, this.family, { startMs: 1000, endMs: 1500 }).catch((e: Error) => {
+        const first = await this.mon.collect(probeFrom, probe, handleMap, this.family, { startMs: 3000, endMs: 3000 }).catch((e: Error) => {
           tried.push(e.message);
           return null;
         });

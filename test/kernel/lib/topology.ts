@@ -285,3 +285,14 @@ export async function sweepStale(): Promise<string[]> {
   await destroyNamespaces(stale);
   return stale;
 }
+
+/** Remove every namespace of this process (normally already removed by each scenario's teardown). */
+export async function sweepOwn(): Promise<string[]> {
+  const r = await run('ip', ['netns', 'list'], { check: false });
+  const own = r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(`ipsc-${process.pid}-`));
+  await destroyNamespaces(own);
+  return own;
+}
