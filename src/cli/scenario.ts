@@ -7,7 +7,8 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { formatMismatches, type Mismatch } from '../core/scenario-check.js';
+import { formatMismatches, outcomePath, type Mismatch } from '../core/scenario-check.js';
+import type { Outcome } from '../core/netfilter/types.js';
 import { runScenario } from '../core/scenario-run.js';
 import { defaultScenariosRoot, isScenarioDir, listScenarios, loadScenario } from '../sources/scenario.js';
 import { CliError } from './errors.js';
@@ -40,6 +41,8 @@ export interface PacketReport {
   golden: GoldenStatus;
   /** For `differs`: a short line diff. */
   goldenDiff?: string;
+  /** One line per actual outcome (shown when the outcomes do not match). */
+  actual: string[];
   ok: boolean;
 }
 
@@ -76,6 +79,13 @@ export function lineDiff(want: string, got: string, context = 2): string {
   if (added.length > maxShown) out.push(`+ … ${added.length - maxShown} more line(s)`);
   for (let k = ea + 1; k < Math.min(a.length, ea + 1 + context); k++) out.push(`  ${a[k]}`);
   return out.join('\n');
+}
+
+/** `p 0.5 ACCEPT forwarded out cni0 → 10.244.1.11:80 [line 12=match] path …` for the report. */
+export function outcomeSummary(o: Outcome, i: number): string {
+  const ep = (a: string, p?: number) => (p === undefined ? a : a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+  const assumptions = o.assumptions.length ? ` [${o.assumptions.map((a) => `line ${a.line}=${a.choice}`).join(', ')}]` : '';
+  return `actual ${i + 1}: p ${Number(o.probability.toFixed(6))} ${o.verdict} · ${o.disposition.text} · ${ep(o.packet.src, o.packet.sport)} → ${ep(o.packet.dst, o.packet.dport)} mark 0x${o.packet.mark.toString(16)}${assumptions}\n      path ${outcomePath(o).join(' ')}`;
 }
 
 /** Path of a packet's golden trace. */
@@ -128,6 +138,7 @@ export async function checkScenarioDir(dir: string, opts: { updateGolden?: boole
     const ok = r.errors.length === 0 && r.mismatches.length === 0 && (golden === 'ok' || golden === 'updated');
     packets.push({
       name: r.name,
+      actual: (r.result?.outcomes ?? []).map(outcomeSummary),
       outcomes: r.result?.outcomes.length ?? 0,
       errors: r.errors,
       mismatches: r.mismatches,
@@ -194,7 +205,10 @@ export function formatReport(reports: ScenarioReport[], updated: boolean): strin
       const note = p.golden === 'updated' ? ', golden updated' : '';
       out.push(`  ${p.ok ? '✓' : '✗'} ${p.name}  (${p.outcomes} outcome${p.outcomes === 1 ? '' : 's'}${note})`);
       for (const e of p.errors) out.push(`      invalid packet: ${e}`);
-      if (p.mismatches.length) out.push(indent(formatMismatches(p.mismatches), '      '));
+      if (p.mismatches.length) {
+        out.push(indent(formatMismatches(p.mismatches), '      '));
+        for (const a of p.actual) out.push(indent(a, '      '));
+      }
       if (p.golden === 'missing') out.push(`      golden trace ${join(basename(s.dir), 'golden', p.name + '.txt')} is missing (run with --update-golden to create it)`);
       if (p.golden === 'differs') {
         out.push(`      golden trace ${join(basename(s.dir), 'golden', p.name + '.txt')} differs (--update-golden to accept):`);
