@@ -47,8 +47,8 @@ export function describePacketSpec(p: PacketSpec): string {
   parts.push(p.local ? 'from this host (OUTPUT)' : `in ${p.iif ?? '?'}`);
   if (p.oif) parts.push(`out ${p.oif}`);
   if (p.mark !== undefined) parts.push(`mark 0x${p.mark.toString(16)}`);
-  parts.push(`ct ${p.ctState ?? 'NEW'}`);
-  if (p.reply) parts.push('reply direction');
+  if (p.reply) parts.push(`reply direction of this flow (ct ${p.ctState ?? 'ESTABLISHED'})`);
+  else parts.push(`ct ${p.ctState ?? 'NEW'}`);
   if (p.tcpFlags) parts.push(`flags ${p.tcpFlags.join(',')}`);
   if (p.packetNumber !== undefined) parts.push(`packet #${p.packetNumber}`);
   return parts.join('  ');
