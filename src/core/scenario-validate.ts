@@ -89,7 +89,8 @@ export function validateScenario(raw: unknown, where: string): { scenario?: Scen
         const probs = outs.map((o) => (isObject(o) ? o.probability : undefined));
         if (probs.every((x) => typeof x === 'number')) {
           const sum = (probs as number[]).reduce((s, x) => s + x, 0);
-          if (Math.abs(sum - 1) > 1e-6) errors.push(`${at}.expect.outcomes: probabilities sum to ${sum}, not 1`);
+          // Statistic shares add up to 1 for each combination of explored unknowns: a whole number.
+          if (sum < 1 - 1e-6 || Math.abs(sum - Math.round(sum)) > 1e-6) errors.push(`${at}.expect.outcomes: probabilities sum to ${sum}, not 1 (or a whole number with explored unknown matches)`);
         }
       }
     } else checkOutcome(p.expect, `${at}.expect`, errors);
