@@ -1,0 +1,180 @@
+/**
+ * Parse benchmark: kube-proxy–shaped dumps (src/gen/kubeproxy.ts) at 1k×10, 5k×10 and 10k×10
+ * Services × endpoints; parse+link time (median of ≥5 runs, each in a fresh child process so the
+ * peak RSS is the real one) side by side with `iptables-restore --test` on the same file (median
+ * of ≥3, inside a throwaway network namespace), and the ratio.
+ *
+ * Targets (issue 2): the 10k×10 dump parses and links in ≤ 1/5 of iptables-restore --test's time,
+ * with peak RSS ≤ 600 MB.
+ *
+ * Run as a child: `node dist/bench/parse.js --child FILE` prints one JSON line.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseRuleset } from '../core/parse/index.js';
+import { generateKubeProxyDump } from '../gen/kubeproxy.js';
+import { median, type BenchContext, type BenchSection, type BenchTable } from './types.js';
+
+/** One child measurement. */
+export interface ParseRun {
+  ms: number;
+  cpuMs: number;
+  maxRssMB: number;
+  rules: number;
+  lines: number;
+  errors: number;
+}
+
+/** Child mode: read FILE (not timed), parse and link it (timed), report. */
+function child(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = parseRuleset(text, { file });
+  const t1 = performance.now();
+  const c1 = process.cpuUsage(c0);
+  let rules = 0;
+  for (const t of result.ruleset.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  const run: ParseRun = {
+    ms: t1 - t0,
+    cpuMs: (c1.user + c1.system) / 1000,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    rules,
+    lines,
+    errors: result.diagnostics.filter((d) => d.severity === 'error').length,
+  };
+  process.stdout.write(JSON.stringify(run) + '\n');
+}
+
+function runChild(file: string): ParseRun {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as ParseRun;
+}
+
+/** Is `iptables-restore --test` usable here (binary present, may create network namespaces)? */
+function restoreAvailable(): string | null {
+  const which = spawnSync('sh', ['-c', 'command -v iptables-restore && command -v ip'], { encoding: 'utf8' });
+  if (which.status !== 0) return 'iptables-restore or ip not installed';
+  if (process.getuid && process.getuid() !== 0) return 'needs root (network namespace)';
+  return null;
+}
+
+/** Time `iptables-restore --test < file` in namespace `ns`; null and the error when it rejects the file. */
+function timeRestore(ns: string, file: string): { ms: number } | { error: string } {
+  const fd = openSync(file, 'r');
+  try {
+    const t0 = performance.now();
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'iptables-restore', '--test'], { stdio: [fd, 'ignore', 'pipe'], encoding: 'utf8' });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n')[0] };
+    return { ms };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const fmtMs = (ms: number): string => (Number.isFinite(ms) ? (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`) : 'n/a');
+
+/** The sizes measured (Services × endpoints). */
+export const SIZES: ReadonlyArray<{ services: number; endpoints: number }> = [
+  { services: 1000, endpoints: 10 },
+  { services: 5000, endpoints: 10 },
+  { services: 10000, endpoints: 10 },
+];
+
+export const section: BenchSection = {
+  name: 'parse',
+  description: 'parse+link of kube-proxy dumps vs iptables-restore --test',
+  async run(ctx: BenchContext): Promise<BenchTable[]> {
+    const sizes = ctx.quick ? SIZES.slice(0, 1) : SIZES;
+    const parseRuns = ctx.quick ? 3 : 5;
+    const restoreRuns = ctx.quick ? 1 : 3;
+    const noRestore = restoreAvailable();
+    const ns = `bench-${process.pid}`;
+    let nsMade = false;
+    if (!noRestore) {
+      const r = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
+      nsMade = r.status === 0;
+    }
+    const rows: string[][] = [];
+    const notes: string[] = [];
+    try {
+      for (const size of sizes) {
+        const file = resolve(ctx.workDir, `kubeproxy-${size.services}x${size.endpoints}.rules`);
+        if (!existsSync(file)) {
+          ctx.log(`generating ${file}`);
+          writeFileSync(file, generateKubeProxyDump({ ...size, seed: 1, counters: true }));
+        }
+        const mb = statSync(file).size / 1e6;
+        const runs: ParseRun[] = [];
+        for (let i = 0; i < parseRuns; i++) {
+          runs.push(runChild(file));
+          ctx.log(`${size.services}x${size.endpoints} parse run ${i + 1}: ${fmtMs(runs[i].ms)}, ${runs[i].maxRssMB.toFixed(0)} MB`);
+        }
+        const parseMs = median(runs.map((r) => r.ms));
+        const cpuMs = median(runs.map((r) => r.cpuMs));
+        const rss = median(runs.map((r) => r.maxRssMB));
+        let restoreMs = NaN;
+        let restoreNote = noRestore ?? (nsMade ? '' : 'could not create a network namespace');
+        if (!restoreNote) {
+          const times: number[] = [];
+          for (let i = 0; i < restoreRuns; i++) {
+            const r = timeRestore(ns, file);
+            if ('error' in r) {
+              restoreNote = `iptables-restore --test rejected the file: ${r.error}`;
+              break;
+            }
+            times.push(r.ms);
+            ctx.log(`${size.services}x${size.endpoints} iptables-restore --test run ${i + 1}: ${fmtMs(r.ms)}`);
+          }
+          if (!restoreNote) restoreMs = median(times);
+        }
+        if (restoreNote) notes.push(`${size.services}x${size.endpoints}: ${restoreNote}`);
+        const ratio = parseMs / restoreMs;
+        rows.push([
+          `${size.services}×${size.endpoints}`,
+          String(runs[0].lines),
+          String(runs[0].rules),
+          `${mb.toFixed(1)} MB`,
+          fmtMs(parseMs),
+          fmtMs(cpuMs),
+          `${rss.toFixed(0)} MB`,
+          fmtMs(restoreMs),
+          Number.isFinite(ratio) ? `1/${(1 / ratio).toFixed(1)}` : 'n/a',
+          String(runs[0].errors),
+        ]);
+        if (size.services === 10000) {
+          const okTime = Number.isFinite(ratio) ? ratio <= 0.2 : parseMs <= 1700;
+          notes.push(
+            `target (10k×10): parse+link ≤ 1/5 of iptables-restore --test → ${okTime ? 'met' : 'NOT met'} (${Number.isFinite(ratio) ? `ratio 1/${(1 / ratio).toFixed(1)}` : `${fmtMs(parseMs)} vs 1.7 s`}); peak RSS ≤ 600 MB → ${rss <= 600 ? 'met' : 'NOT met'} (${rss.toFixed(0)} MB)`,
+          );
+        }
+      }
+    } finally {
+      if (nsMade) spawnSync('ip', ['netns', 'del', ns]);
+    }
+    notes.unshift(
+      `parse: median of ${parseRuns} runs, each a fresh node process (file read not timed; wall and CPU time of parseRuleset incl. linking and typed extension parsing; peak RSS of the process)`,
+      `iptables-restore --test: median of ${restoreRuns} runs in a throwaway network namespace`,
+    );
+    return [
+      {
+        title: 'Parse + link of kube-proxy dumps (Services × endpoints)',
+        columns: ['size', 'lines', 'rules', 'file', 'parse', 'parse cpu', 'peak RSS', 'iptables-restore --test', 'ratio', 'errors'],
+        rows,
+        notes,
+      },
+    ];
+  },
+};
+
+if (process.argv[2] === '--child' && process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  child(process.argv[3]);
+}
