@@ -63,6 +63,11 @@ function errorsOf(source: LoadedSource): { count: number; first?: string } {
   return { count, first };
 }
 
+/** Same dump texts (every family)? */
+function sameTexts(a: LoadedSource, b: LoadedSource): boolean {
+  return a.texts.ipv4 === b.texts.ipv4 && a.texts.ipv6 === b.texts.ipv6;
+}
+
 /** Call a TUI callback; its failures must not stop the watcher (nor escape into a timer). */
 function safely(fn: () => void): void {
   try {
@@ -216,6 +221,12 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
       safely(() => callbacks.onError(`${msg}; keeping the last good ruleset`));
       return;
     }
+    // The first look at the file the TUI already shows (`initial`): the same text means nothing to
+    // say, whatever its diagnostics (they are on screen already).
+    if (lastGood && lastGood.text === undefined && lastEmitted === 'good' && sameTexts(lastGood.source, source)) {
+      lastGood = { text, source: lastGood.source };
+      return;
+    }
     const errors = errorsOf(source);
     if (errors.count > 0) {
       lastEmitted = 'error';
@@ -231,8 +242,6 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
     const previous = lastGood;
     const changes: SourceChanges = diffSources(previous?.source, source);
     lastGood = { text, source };
-    // The first check against `initial`: the file is what the TUI already shows, nothing to say.
-    if (previous && previous.text === undefined && lastEmitted === 'good' && changes.empty) return;
     lastEmitted = 'good';
     lastErrorText = undefined;
     safely(() => callbacks.onLoaded(source, previous ? changes : undefined));

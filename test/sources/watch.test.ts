@@ -352,3 +352,25 @@ describe('watchSource: directory sources', () => {
     expect(gone).toEqual([b]);
   });
 });
+
+describe('watchSource: the initial source', () => {
+  it('a file opened with errors is not reported again at start; a fix is loaded', async () => {
+    const h = await start(INVALID);
+    await sleep(400);
+    expect(h.errors).toEqual([]);
+    expect(h.loaded).toEqual([]);
+    const fixed = valid(4000);
+    writeFileSync(h.file, fixed);
+    expect(await settlesTo(h, fixed)).toBeLessThan(1000);
+  });
+
+  it('a file changed between opening and watching is reported at start, with its changes', async () => {
+    const first = valid(4100);
+    const h = await start(first);
+    // `start` passed the initial source; now change the file behind the watcher's first look.
+    const second = valid(4101);
+    writeFileSync(h.file, second);
+    expect(await settlesTo(h, second)).toBeLessThan(1000);
+    expect(h.loaded.at(-1)!.changes!.changed.map((c) => c.text)).toContain('-A INPUT -p tcp -m tcp --dport 5101 -j ACCEPT');
+  });
+});
