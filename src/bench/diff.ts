@@ -4,10 +4,12 @@
  * whole dump (./diff-mutate.ts).
  *  - structural diff (parsed rulesets in, StructuralDiff out): median of several runs — target ≤ 2 s;
  *  - the same with rendering to text (what `iptscope diff --no-behaviour` adds);
- *  - behavioural diff with the default probe bound (derivation + 2 traces per probe).
- * The result is checked: the diff must report exactly the mutations made.
+ *  - behavioural diff with the default probe bound (derivation + 2 traces per probe);
+ *  - the worst case for rename detection: every kube-proxy hashed chain renamed (all references
+ *    rewritten), which must come out as renames only.
+ * Results are checked: the diff must report exactly the mutations made.
  *
- * Run: `npm run build && node --expose-gc dist/bench/diff.js [--services N] [--runs N]`.
+ * Section `diff` of `npm run bench`; alone: `node --expose-gc dist/bench/diff.js [--services N] [--runs N] [--json]`.
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +21,7 @@ import { resolveContext } from '../core/netfilter/index.js';
 import { parseRuleset } from '../core/parse/index.js';
 import { generateKubeProxyDump } from '../gen/kubeproxy.js';
 import { mutateDump } from './diff-mutate.js';
+import { median, type BenchContext, type BenchSection, type BenchTable } from './types.js';
 
 export { mutateDump } from './diff-mutate.js';
 
@@ -32,7 +35,7 @@ export interface DiffBenchResult {
   /** True when the diff reported exactly the mutations. */
   exact: boolean;
   parseMs: { old: number; new: number };
-  structural: { runs: number; firstMs: number; medianMs: number; minMs: number; maxMs: number };
+  structural: { runs: number; firstMs: number; medianMs: number; minMs: number; maxMs: number; cpuMedianMs: number };
   render: { ms: number; bytes: number };
   behaviour: { ms: number; derived: number; traced: number; differing: number; bounded: boolean };
   /** Target of the issue for the structural diff (ms). */
@@ -41,12 +44,6 @@ export interface DiffBenchResult {
 }
 
 const ms = (x: number) => Math.round(x * 10) / 10;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
@@ -69,12 +66,16 @@ export function runDiffBench(opts: { services?: number; endpoints?: number; runs
   const parseNew = performance.now() - t;
 
   const times: number[] = [];
+  const cpu: number[] = [];
   let d = diffStructural(a, b);
   for (let k = 0; k < runs; k++) {
     gc();
+    const c0 = process.cpuUsage();
     t = performance.now();
     d = diffStructural(a, b);
     times.push(performance.now() - t);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   const exact =
     d.summary.rulesChanged === m.edited &&
@@ -110,7 +111,7 @@ export function runDiffBench(opts: { services?: number; endpoints?: number; runs
     mutations: { edited: m.edited, deleted: m.deleted, inserted: m.inserted },
     exact,
     parseMs: { old: ms(parseOld), new: ms(parseNew) },
-    structural: { runs, firstMs: ms(first), medianMs: ms(med), minMs: ms(Math.min(...times)), maxMs: ms(Math.max(...times)) },
+    structural: { runs, firstMs: ms(first), medianMs: ms(med), minMs: ms(Math.min(...times)), maxMs: ms(Math.max(...times)), cpuMedianMs: ms(median(cpu)) },
     render: { ms: ms(renderMs), bytes: text.length },
     behaviour: { ms: ms(behMs), derived: beh.probesDerived, traced: beh.probesTraced, differing: beh.changes.length, bounded: beh.bounded !== undefined },
     targetMs: 2000,
@@ -124,11 +125,82 @@ export function formatDiffBench(r: DiffBenchResult): string {
     `diff: ${r.lines.old.toLocaleString('en')} vs ${r.lines.new.toLocaleString('en')} lines (${r.services} Services × ${r.endpoints} endpoints, ${r.rules.toLocaleString('en')} rules)`,
     `  mutated 1 %: ${r.mutations.edited} edited, ${r.mutations.deleted} deleted, ${r.mutations.inserted} inserted — diff reports exactly these: ${r.exact ? 'yes' : 'NO'}`,
     `  parse: old ${r.parseMs.old} ms, new ${r.parseMs.new} ms (not part of the diff figure)`,
-    `  structural diff: median ${r.structural.medianMs} ms of ${r.structural.runs} runs (min ${r.structural.minMs}, max ${r.structural.maxMs}; first cold run ${r.structural.firstMs} ms) — target ≤ ${r.targetMs} ms: ${r.pass ? 'PASS' : 'FAIL'}`,
+    `  structural diff: median ${r.structural.medianMs} ms of ${r.structural.runs} runs (CPU ${r.structural.cpuMedianMs} ms; min ${r.structural.minMs}, max ${r.structural.maxMs}; first cold run ${r.structural.firstMs} ms) — target ≤ ${r.targetMs} ms: ${r.pass ? 'PASS' : 'FAIL'}`,
     `  text rendering: ${r.render.ms} ms (${r.render.bytes.toLocaleString('en')} bytes)`,
     `  behavioural diff: ${r.behaviour.ms} ms — ${r.behaviour.traced} of ${r.behaviour.derived} probes traced${r.behaviour.bounded ? ' (bounded)' : ''}, ${r.behaviour.differing} differ`,
   ].join('\n');
 }
+
+/** Every kube-proxy hashed chain renamed (hash reversed) everywhere: the rename detector's worst case. */
+export function runRenameBench(opts: { services?: number; endpoints?: number; runs?: number } = {}): {
+  lines: number;
+  renamed: number;
+  otherChanges: number;
+  medianMs: number;
+  cpuMedianMs: number;
+} {
+  const text = generateKubeProxyDump({ services: opts.services ?? 5050, endpoints: opts.endpoints ?? 10, seed: 1 });
+  const renamed = text.replace(/KUBE-(SVC|SEP|EXT|FW)-([A-Z0-9]+)/g, (_m, p: string, h: string) => `KUBE-${p}-${[...h].reverse().join('')}`);
+  const a = parseRuleset(text, { file: 'old.rules' }).ruleset;
+  const b = parseRuleset(renamed, { file: 'new.rules' }).ruleset;
+  const times: number[] = [];
+  const cpu: number[] = [];
+  let d = diffStructural(a, b);
+  for (let k = 0; k < (opts.runs ?? 3); k++) {
+    gc();
+    const c0 = process.cpuUsage();
+    const t = performance.now();
+    d = diffStructural(a, b);
+    times.push(performance.now() - t);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const s = d.summary;
+  return {
+    lines: text.split('\n').length,
+    renamed: s.chainsRenamed,
+    otherChanges: s.rulesAdded + s.rulesRemoved + s.rulesMoved + s.rulesChanged + s.chainsAdded + s.chainsRemoved,
+    medianMs: ms(median(times)),
+    cpuMedianMs: ms(median(cpu)),
+  };
+}
+
+/** The `diff` section of `npm run bench`. */
+export const section: BenchSection = {
+  name: 'diff',
+  description: 'structural and behavioural diff of two ~217k-line kube-proxy dumps differing in 1% of rules',
+  async run(ctx: BenchContext): Promise<BenchTable[]> {
+    const size = ctx.quick ? { services: 500, runs: 3 } : { services: 5050, runs: 7 };
+    ctx.log(`diff: generating and parsing two ${size.services}×10 dumps…`);
+    const r = runDiffBench(size);
+    ctx.log('diff: rename worst case…');
+    const rn = runRenameBench({ services: size.services, runs: 3 });
+    const n = (x: number) => x.toLocaleString('en');
+    return [
+      {
+        title: `Structural diff (${n(r.lines.old)}-line dumps, ${r.services} Services × ${r.endpoints} endpoints, ${n(r.rules)} rules)`,
+        columns: ['case', 'changes reported', 'exact', 'median ms', 'CPU ms', 'min–max ms', 'first run ms'],
+        rows: [
+          [
+            '1% of rules edited/deleted/inserted',
+            `${r.mutations.edited} changed, ${r.mutations.deleted} removed, ${r.mutations.inserted} added`,
+            r.exact ? 'yes' : 'NO',
+            String(r.structural.medianMs),
+            String(r.structural.cpuMedianMs),
+            `${r.structural.minMs}–${r.structural.maxMs}`,
+            String(r.structural.firstMs),
+          ],
+          ['every hashed chain renamed', `${n(rn.renamed)} renames, ${rn.otherChanges} other`, rn.otherChanges === 0 ? 'yes' : 'NO', String(rn.medianMs), String(rn.cpuMedianMs), '', ''],
+        ],
+        notes: [
+          `target: structural diff of the 1% case ≤ ${r.targetMs} ms (median of ${r.structural.runs} runs, parsed rulesets in): ${r.pass ? 'PASS' : 'FAIL'}`,
+          `parse (not included): old ${r.parseMs.old} ms, new ${r.parseMs.new} ms; text rendering of the diff ${r.render.ms} ms (${n(r.render.bytes)} bytes)`,
+          `behavioural diff (default bound): ${r.behaviour.traced} of ${n(r.behaviour.derived)} derived probes traced on both sides in ${r.behaviour.ms} ms, ${r.behaviour.differing} differ`,
+        ],
+      },
+    ];
+  },
+};
 
 // Run directly: `node dist/bench/diff.js [--services N] [--runs N] [--json]`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
