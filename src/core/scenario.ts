@@ -36,8 +36,8 @@ export interface ScenarioPacket {
   packet: PacketSpec;
   /** A single expected outcome, or several (statistic branches), in any order. */
   expect: ExpectedOutcome | { outcomes: ExpectedOutcome[] };
-  /** Source lines to assume for unknown matches, as `--assume LINE=match|nomatch`. */
-  assume?: Record<string, 'match' | 'nomatch'>;
+  /** Source lines to decide for unknown matches (`match`/`nomatch`) or unknown targets (`continue`/`stop`), as `--assume`. */
+  assume?: Record<string, 'match' | 'nomatch' | 'continue' | 'stop'>;
   /** Why the kernel harness cannot replay this packet, if it cannot (shown, never silent). */
   kernelSkip?: string;
 }
