@@ -106,15 +106,12 @@ flush chain inet ${TRACE_TABLE} out
 add rule inet ${TRACE_TABLE} pre ${match} meta nftrace set 1
 add rule inet ${TRACE_TABLE} out ${match} meta nftrace set 1
 `;
-  await nsRun(ns, 'nft', ['-f', '-'], { input: text });
-  const r = await nsRun(ns, 'nft', ['-a', 'list', 'table', 'inet', TRACE_TABLE]);
+  // --echo --handle prints the added rules with their handles: one nft call per packet.
+  const r = await nsRun(ns, 'nft', ['--echo', '--handle', '-f', '-'], { input: text });
   const handles = new Set<number>();
-  let inSel = false;
   for (const line of r.stdout.split('\n')) {
-    if (/chain (pre|out) \{/.test(line)) inSel = true;
-    else if (/chain \w+ \{/.test(line)) inSel = false;
-    const m = /nftrace set 1 # handle (\d+)/.exec(line);
-    if (inSel && m) handles.add(Number(m[1]));
+    const m = /^add rule inet \S+ (pre|out) .*nftrace set 1 # handle (\d+)/.exec(line.trim());
+    if (m) handles.add(Number(m[2]));
   }
   if (handles.size !== 2) throw new Error(`trace rule not installed: ${r.stdout}`);
   return handles;
