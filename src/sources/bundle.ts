@@ -63,6 +63,10 @@ function digest(text: string): string {
  * as for any dump.
  */
 export function parseBundle(text: string, file: string): CapturedSource {
+  // A bundle carried through a Windows tool may come back with CRLF endings: undo that (the digest
+  // was taken over LF lines) and say so.
+  const crlf = text.includes('\r\n');
+  if (crlf) text = text.replace(/\r\n/g, '\n');
   const lines = text.split('\n');
   // A final newline leaves one empty element; it is not a line.
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -179,6 +183,7 @@ export function parseBundle(text: string, file: string): CapturedSource {
     policyRules: policy ? policy.lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')) : [],
   };
   const notes = [...(header.get('note') ?? [])];
+  if (crlf) notes.push(`${file}: CRLF line endings converted to LF`);
   for (const name of sections.keys()) {
     if (!['ipv4', 'ipv6', 'context', 'policy-rules'].includes(name)) notes.push(`${file}: unknown section "${name}" ignored`);
   }

@@ -87,6 +87,15 @@ describe('capture bundle round trip', () => {
   });
 });
 
+describe('bundles carried through other tools', () => {
+  it('CRLF line endings are undone (the digest still matches) and noted', async () => {
+    const text = await captured();
+    const b = parseBundle(text.replace(/\n/g, '\r\n'), 'n.bundle');
+    expect(b.texts.ipv4!.replace(/^\n+/, '')).toBe(DUMP4);
+    expect(b.notes).toContain('n.bundle: CRLF line endings converted to LF');
+  });
+});
+
 describe('damaged or newer bundles: one clear line, exit 2', () => {
   const rows: { name: string; edit: (t: string) => string; message: RegExp }[] = [
     { name: 'cut short', edit: (t) => t.slice(0, Math.floor(t.length / 2)), message: /^n\.bundle:\d+: damaged capture bundle: it ends before the "=== end ===" line \(cut short\?\)$/ },

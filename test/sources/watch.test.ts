@@ -7,7 +7,7 @@
  * - nothing throws (no uncaught exception or unhandled rejection).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, openSync, closeSync, writeSync, renameSync, rmSync, unlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, openSync, closeSync, writeSync, renameSync, rmSync, unlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { watchSource, type SourceWatcher } from '../../src/sources/watch.js';
@@ -372,5 +372,20 @@ describe('watchSource: the initial source', () => {
     writeFileSync(h.file, second);
     expect(await settlesTo(h, second)).toBeLessThan(1000);
     expect(h.loaded.at(-1)!.changes!.changed.map((c) => c.text)).toContain('-A INPUT -p tcp -m tcp --dport 5101 -j ACCEPT');
+  });
+});
+
+describe('watchSource: the directory holding the file goes away and comes back', () => {
+  it('gone, then picked up again when the directory and file are recreated', async () => {
+    const first = valid(5000);
+    const h = await start(first);
+    rmSync(h.dir, { recursive: true, force: true });
+    const t0 = Date.now();
+    while (h.gone.length === 0 && Date.now() - t0 < 3000) await sleep(10);
+    expect(h.gone).toEqual([h.file]);
+    mkdirSync(h.dir);
+    const back = valid(5001);
+    writeFileSync(h.file, back);
+    expect(await settlesTo(h, back)).toBeLessThan(1000);
   });
 });
