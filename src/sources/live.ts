@@ -356,16 +356,25 @@ export async function loadLive(opts: LiveOptions = {}): Promise<CapturedSource> 
 
   // The variant in use: the one holding rules; when both do, the one holding more (like kube-proxy's
   // iptables-wrapper), and say so — the kernel runs both sets.
-  const ruleCount = (v: Variant): number =>
+  const count = (v: Variant, what: 'rules' | 'tables'): number =>
     (['ipv4', 'ipv6'] as Family[]).reduce((n, f) => {
       const r = okFor(f, v);
-      return n + (r && r.ok ? countRules(r.text).rules : 0);
+      return n + (r && r.ok ? countRules(r.text)[what] : 0);
     }, 0);
   let variant: Variant = v4ok[0];
   if (v4ok.includes('nft') && v4ok.includes('legacy')) {
-    const nft = ruleCount('nft');
-    const legacy = ruleCount('legacy');
-    variant = legacy > nft ? 'legacy' : nft > legacy ? 'nft' : await defaultVariant(run, timeoutMs, 'nft');
+    const nft = count('nft', 'rules');
+    const legacy = count('legacy', 'rules');
+    // More rules wins; then more tables (empty chains with a DROP policy matter too); then the
+    // system's default `iptables-save`.
+    const nftTables = count('nft', 'tables');
+    const legacyTables = count('legacy', 'tables');
+    variant =
+      legacy !== nft
+        ? legacy > nft ? 'legacy' : 'nft'
+        : legacyTables !== nftTables
+          ? legacyTables > nftTables ? 'legacy' : 'nft'
+          : await defaultVariant(run, timeoutMs, 'nft');
     if (nft > 0 && legacy > 0) {
       notes.push(
         `both iptables-nft and iptables-legacy hold rules (nft: ${nft} rule${nft === 1 ? '' : 's'}, legacy: ${legacy}); the kernel runs both sets, ` +

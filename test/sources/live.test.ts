@@ -112,6 +112,29 @@ describe('nft vs legacy', () => {
     if (both) expect(note).toContain('nft: 5 rules, legacy: 1');
   });
 
+  it('no rules anywhere, but legacy has tables (a DROP policy): legacy is shown', async () => {
+    const policyOnly = '*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+    const { opts } = host({
+      'iptables-nft-save': saveStandin(''),
+      'iptables-legacy-save': saveStandin(policyOnly),
+      'iptables-save': saveStandin('', 'iptables-save v1.8.9 (nf_tables)'),
+      ip: ipStandin(),
+    });
+    const src = await loadLive(opts);
+    expect(src.meta.variant).toBe('legacy');
+    expect(src.rulesets.ipv4!.ruleset.tables.get('filter')!.chains.get('INPUT')!.policy).toBe('DROP');
+  });
+
+  it('an empty host: the system default variant (iptables-save -V)', async () => {
+    const { opts } = host({
+      'iptables-nft-save': saveStandin(''),
+      'iptables-legacy-save': saveStandin(''),
+      'iptables-save': saveStandin('', 'iptables-save v1.8.9 (legacy)'),
+      ip: ipStandin(),
+    });
+    expect((await loadLive(opts)).meta.variant).toBe('legacy');
+  });
+
   it('an old host with only iptables-save (no -nft/-legacy) is read with it', async () => {
     const { s, opts } = host({ 'iptables-save': saveStandin(LEGACY4, 'iptables-save v1.6.1'), ip: ipStandin() });
     const src = await loadLive(opts);
