@@ -11,7 +11,7 @@ import { trace, validatePacket } from '../netfilter/index.js';
 import { outcomePath } from '../scenario-check.js';
 import type { HostContext, Outcome, PacketSpec, PacketState, TraceResult } from '../netfilter/types.js';
 import { deriveProbes, userProbe } from './probes.js';
-import type { BehaviourChange, BehaviourDiff, BehaviourOptions, OutcomeSummary, Probe } from './types.js';
+import type { BehaviourChange, BehaviourDiff, BehaviourOptions, OutcomeSummary, Probe, StructuralDiff } from './types.js';
 
 /** Default bound on traced (derived) probes. */
 export const DEFAULT_MAX_PROBES = 2000;
@@ -126,6 +126,7 @@ export function diffBehaviour(
   }
   const defaults = new Set<string>();
   const seen = new Set<string>();
+  const unchanged = sameOutsideChanges(opts.structural, ctxA, ctxB);
   for (const probe of [...user, ...chosen]) {
     const key = JSON.stringify(probe.packet);
     if (seen.has(key)) continue;
@@ -136,6 +137,13 @@ export function diffBehaviour(
       continue;
     }
     const ta = trace(a, ctxA, probe.packet, { maxOutcomes });
+    // A packet that never enters a changed chain on the old side meets the same rules on the new
+    // side: its new trace is the same (same host, no table added or removed), so it is not traced.
+    if (unchanged && !touches(ta, unchanged)) {
+      result.probesTraced++;
+      for (const d of ta.context.defaults) defaults.add(d);
+      continue;
+    }
     const tb = trace(b, ctxB, probe.packet, { maxOutcomes });
     result.probesTraced++;
     for (const d of ta.context.defaults) defaults.add(d);
@@ -149,6 +157,37 @@ export function diffBehaviour(
   }
   result.contextDefaults = [...defaults].sort();
   return result;
+}
+
+/**
+ * The old-side chains (`table:chain`) a structural diff says changed, when that is enough to know
+ * that any packet avoiding them behaves the same: same host context, no table added or removed.
+ * Null when the shortcut does not apply.
+ */
+function sameOutsideChanges(s: StructuralDiff | undefined, ctxA: HostContext, ctxB: HostContext): Set<string> | null {
+  if (!s) return null;
+  if (s.tables.some((t) => t.status !== 'modified')) return null;
+  if (ctxA !== ctxB && JSON.stringify(ctxA) !== JSON.stringify(ctxB)) return null;
+  const set = new Set<string>();
+  for (const t of s.tables) {
+    for (const c of t.chains) if (c.status !== 'unchanged') set.add(`${t.table}:${c.oldName ?? c.chain}`);
+  }
+  return set;
+}
+
+/**
+ * True when some path of the trace steps in one of the chains (a rule, a skipped run, a policy, a
+ * return) or jumps to one.
+ */
+function touches(t: TraceResult, chains: Set<string>): boolean {
+  for (const o of t.outcomes) {
+    for (const st of o.steps) {
+      if (st.table === null) continue;
+      if (st.chain !== null && chains.has(`${st.table}:${st.chain}`)) return true;
+      if (st.target !== undefined && chains.has(`${st.table}:${st.target}`)) return true;
+    }
+  }
+  return false;
 }
 
 /** Probes of a behavioural diff without tracing them (for views that list what would be sent). */

@@ -118,3 +118,27 @@ describe.skipIf(!kubeTracepacketPresent)('diffBehaviour: real kube-proxy resync 
     }
   });
 });
+
+describe('diffBehaviour: the untouched-chains shortcut never hides a change', () => {
+  it('same result as tracing every probe on both sides (real kube-proxy resync and crafted pairs)', () => {
+    const pairs: Array<[string, string]> = [
+      [filter('DROP', ['-A INPUT -i lo -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT']), filter('DROP', ['-A INPUT -i lo -j ACCEPT'])],
+      [nat([]), nat(['-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.0.20:8080'])],
+    ];
+    if (kubeTracepacketPresent) {
+      const old = readFileSync(KUBE_TRACEPACKET, 'utf8');
+      pairs.push([old, resync(old)]);
+    }
+    for (const [x, y] of pairs) {
+      const a = parse(x);
+      const b = parse(y);
+      const s = diffStructural(a, b);
+      const fast = diffBehaviour(a, b, ctx, ctx, [], { structural: s });
+      // Without the structural diff there is no shortcut: every probe is traced on both sides.
+      const full = diffBehaviour(a, b, ctx, ctx, [], {});
+      const labels = (d: BehaviourDiff) => d.changes.map((c) => `${c.probe.label} ${c.differences.join('; ')}`).sort();
+      expect(labels(fast)).toEqual(labels(full));
+      expect(fast.probesTraced).toBe(full.probesTraced);
+    }
+  });
+});
