@@ -184,7 +184,7 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
           }
           expect(problems).toEqual([]);
           if (engine) coverage.record(sc.name, sp.name, sp.packet, sc.family, ls.parse.ruleset, k.path);
-        });
+        }, 90_000);
       });
     });
   });
