@@ -24,7 +24,7 @@ export interface LoadPayload {
 export type Action =
   | { type: 'loading'; message: string | null }
   | { type: 'loaded'; payload: LoadPayload }
-  | { type: 'reloadFailed'; message: string; diagnostics: Diagnostic[] }
+  | { type: 'reloadFailed'; message: string; diagnostics: Diagnostic[]; text?: string }
   | { type: 'gone'; path: string }
   | { type: 'countersSampled'; at: number; rules: Map<string, Rate>; chains: Map<string, Rate> }
   | { type: 'resize'; viewport: Viewport }

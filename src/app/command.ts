@@ -18,7 +18,9 @@ export type Command =
   | { kind: 'overlay'; overlay: 'help' | 'diagnostics' | 'changes' | 'callers' | 'branches' | 'presets' | 'hot' }
   | { kind: 'sort'; byRate: boolean }
   | { kind: 'verbose' }
-  | { kind: 'diff' };
+  | { kind: 'diff' }
+  | { kind: 'family'; family: 'ipv4' | 'ipv6' }
+  | { kind: 'entries' };
 
 /** Commands with their syntax, for the help overlay and error messages. */
 export const COMMANDS: readonly { syntax: string; help: string }[] = [
@@ -32,6 +34,8 @@ export const COMMANDS: readonly { syntax: string; help: string }[] = [
   { syntax: ':diag  :changes  :callers  :branches  :presets  :hot  :help', help: 'open a list' },
   { syntax: ':verbose', help: 'show every evaluated rule in the trace (no folding)' },
   { syntax: ':diff', help: 'compare with the ruleset before the last reload' },
+  { syntax: ':family ipv4|ipv6', help: 'show the other family of a live host or bundle' },
+  { syntax: ':open', help: 'list the dumps of a directory source and open one' },
   { syntax: ':q', help: 'quit' },
 ];
 
@@ -130,6 +134,12 @@ export function parseCommand(line: string, base: PacketForm): Command | string {
       return { kind: 'verbose' };
     case 'diff':
       return { kind: 'diff' };
+    case 'family':
+      if (args[0] === 'ipv4' || args[0] === 'ipv6') return { kind: 'family', family: args[0] };
+      return 'usage: :family ipv4|ipv6';
+    case 'open':
+    case 'entries':
+      return { kind: 'entries' };
     default:
       return `unknown command ":${verb}" (try :help)`;
   }

@@ -25,6 +25,10 @@ export interface Engine {
 /** Optional extras (the DIFF area's structural / behavioural diff, when present). */
 export interface ControllerOptions {
   diff?: (before: Ruleset, after: Ruleset) => { structural?: unknown; behaviour?: unknown };
+  /** Show the source's other family (its result arrives through `loaded`). */
+  switchFamily?: (family: Family) => void;
+  /** Open another dump of a directory source (its result arrives through `loaded`). */
+  selectEntry?: (path: string) => void;
 }
 
 /** Everything a key can ask for; the keymap (src/ui/keymap.ts) binds keys to these. */
@@ -57,7 +61,9 @@ export type UiCommand =
   | { id: 'sortRate' }
   | { id: 'verbose' }
   | { id: 'diff' }
-  | { id: 'edit' };
+  | { id: 'edit' }
+  | { id: 'family' }
+  | { id: 'entries' };
 
 export interface Controller {
   exec(cmd: UiCommand): void;
@@ -193,6 +199,12 @@ export function createController(store: Store, engine: Engine | null, options: C
             return dispatch({ type: 'toggleVerbose' });
           case 'diff':
             return openDiff();
+          case 'family':
+            if (!(s.source?.families ?? []).includes(cmd.family) || !options.switchFamily) return flash(`this source has no ${cmd.family} rules`, 'error');
+            if (cmd.family === s.family) return;
+            return options.switchFamily(cmd.family);
+          case 'entries':
+            return exec({ id: 'entries' });
         }
       }
     }
@@ -217,6 +229,15 @@ export function createController(store: Store, engine: Engine | null, options: C
       case 'edge':
         return dispatch({ type: 'moveEdge', edge: cmd.edge });
       case 'enter':
+        if (s.overlay?.kind === 'entries') {
+          const item = overlayItems(s, 'entries')[s.overlay.cursor];
+          dispatch({ type: 'closeOverlay' });
+          if (item?.kind === 'entry' && !item.current) {
+            dispatch({ type: 'loading', message: `opening ${item.name}…` });
+            options.selectEntry?.(item.path);
+          }
+          return;
+        }
         if (s.overlay?.kind === 'presets') {
           const item = overlayItems(s, 'presets')[s.overlay.cursor];
           if (item?.kind === 'preset') tracePreset(item.index);
@@ -273,6 +294,15 @@ export function createController(store: Store, engine: Engine | null, options: C
       case 'diff':
         if (s.mode === 'diff') return dispatch({ type: 'closeDiff' });
         return openDiff();
+      case 'family': {
+        const fams = s.source?.families ?? [];
+        const other = fams.find((f) => f !== s.family);
+        if (!other || !options.switchFamily) return flash(`this source has only ${s.family} rules`);
+        return options.switchFamily(other);
+      }
+      case 'entries':
+        if (!s.source?.entries || s.source.entries.length === 0) return flash('not a directory source: open a directory of dumps to switch between them');
+        return dispatch({ type: 'openOverlay', overlay: 'entries' });
       case 'edit': {
         if (s.focus !== 'packet') dispatch({ type: 'focus', pane: 'packet' });
         return dispatch({ type: 'activate' });

@@ -15,7 +15,8 @@ export type OverlayItem =
   | { kind: 'change'; change: RuleChange }
   | { kind: 'outcome'; index: number; outcome: Outcome; current: boolean }
   | { kind: 'preset'; index: number; preset: ScenarioPacket }
-  | { kind: 'hot'; key: string; pps: number; history: number[] };
+  | { kind: 'hot'; key: string; pps: number; history: number[] }
+  | { kind: 'entry'; name: string; path: string; current: boolean };
 
 /** Diagnostics on show: those of a failed reload when there is one, else the loaded ruleset's. */
 export function shownDiagnostics(state: AppState): Diagnostic[] {
@@ -38,6 +39,8 @@ export function overlayItems(state: AppState, kind: OverlayKind): OverlayItem[] 
       return (state.trace?.result.outcomes ?? []).map((outcome, index) => ({ kind: 'outcome', index, outcome, current: index === state.trace?.outcome }));
     case 'presets':
       return state.presets.map((preset, index) => ({ kind: 'preset', index, preset }));
+    case 'entries':
+      return (state.source?.entries ?? []).map((e) => ({ kind: 'entry', name: e.name, path: e.path, current: e.path === state.source?.path }));
     case 'hot':
       return state.rates ? hottest(state.rates, 12).map((h) => ({ kind: 'hot', ...h })) : [];
   }

@@ -80,7 +80,8 @@ function defaultView(rs: Ruleset): ChainRef | null {
 
 function load(s: AppState, p: LoadPayload): AppState {
   const rs = p.parse.ruleset;
-  const reload = s.ruleset !== null && s.source?.label === p.info.label;
+  // The same source read again (same label and family): keep the view and show what changed.
+  const reload = s.ruleset !== null && s.source?.label === p.info.label && s.family === p.family;
   let next: AppState = {
     ...s,
     source: p.info,
@@ -94,6 +95,7 @@ function load(s: AppState, p: LoadPayload): AppState {
     gone: null,
     reloadError: null,
     reloadDiagnostics: [],
+    reloadText: '',
     presets: p.presets.length > 0 || !reload ? p.presets : s.presets,
   };
   if (reload && s.ruleset) {
@@ -375,7 +377,8 @@ function activateOverlay(s: AppState): AppState {
       return { ...viewAt(closed, { table, chain: chainName }, ruleOrder(s, chain).indexOf(pos - 1), []), focus: 'rules' };
     }
     case 'preset':
-      // Presets need the engine: the controller handles Enter there before the reducer.
+    case 'entry':
+      // Presets need the engine, entries a load: the controller handles Enter there.
       return s;
     default:
       return assertNever(item, 'overlay item');
@@ -402,7 +405,8 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'loaded':
       return load(s, a.payload);
     case 'reloadFailed':
-      return { ...s, loading: null, reloadError: a.message, reloadDiagnostics: a.diagnostics };
+      // A load was attempted, so the file is there again (if it was gone).
+      return { ...s, loading: null, gone: null, reloadError: a.message, reloadDiagnostics: a.diagnostics, reloadText: a.text ?? '' };
     case 'gone':
       return { ...s, gone: a.path };
     case 'countersSampled':

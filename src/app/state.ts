@@ -46,7 +46,8 @@ export type OverlayKind =
   | 'changes'
   | 'branches'
   | 'presets'
-  | 'hot';
+  | 'hot'
+  | 'entries';
 
 export interface OverlayState {
   kind: OverlayKind;
@@ -125,6 +126,10 @@ export interface SourceInfo {
   /** Shown as a banner: this is the demo, not the user's host. */
   demo: boolean;
   watching: boolean;
+  /** Families the source carries (live hosts and bundles: both); `f` switches. */
+  families?: Family[];
+  /** Directory sources: the dumps it holds (`O` lists them, Enter opens one). */
+  entries?: { name: string; path: string }[];
 }
 
 /** How many rows each scrolling pane shows (set by the layout on resize). */
@@ -160,6 +165,8 @@ export interface AppState {
   reloadError: string | null;
   /** Diagnostics of the failed reload (shown instead of the kept ruleset's when set). */
   reloadDiagnostics: Diagnostic[];
+  /** Source text of the failed reload (for its diagnostics' code frames). */
+  reloadText: string;
   /** What changed on the last reload, and when (highlighted for a few seconds). */
   changes: RuleChange[];
   changedAt: number | null;
@@ -218,6 +225,7 @@ export function initialState(): AppState {
     gone: null,
     reloadError: null,
     reloadDiagnostics: [],
+    reloadText: '',
     changes: [],
     changedAt: null,
     previous: null,

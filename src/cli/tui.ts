@@ -110,6 +110,8 @@ export function toPayload(source: LoadedSource, opts: { family?: Family; demo?: 
     notes: [...(opts.notes ?? []), ...source.notes],
     demo: opts.demo ?? false,
     watching: opts.watching ?? false,
+    families: (['ipv4', 'ipv6'] as Family[]).filter((f) => source.rulesets[f] !== undefined),
+    entries: source.entries?.map((e) => ({ name: e.name, path: e.path })),
   };
   return { info, family, parse, text: source.texts[family] ?? '', context: source.context ?? {}, presets: opts.presets ?? [], at: Date.now() };
 }
@@ -175,10 +177,11 @@ async function defaultSource(io: CliIO, progress: (t: string) => void): Promise<
 export function sourceCallbacks(
   store: ReturnType<typeof createStore>,
   controller: ReturnType<typeof createController>,
-  opts: { family: () => Family; watching: boolean; demo: boolean },
+  opts: { family: () => Family; watching: boolean; demo: boolean; onSource?: (s: LoadedSource) => void },
 ): SourceCallbacks {
   return {
     onLoaded(source: LoadedSource) {
+      opts.onSource?.(source);
       try {
         controller.loaded(toPayload(source, { family: source.rulesets[opts.family()] ? opts.family() : undefined, watching: opts.watching, demo: opts.demo, presets: store.getState().presets }));
       } catch (err) {
@@ -187,7 +190,7 @@ export function sourceCallbacks(
     },
     onError(message: string, source?: LoadedSource) {
       const r = source?.rulesets[opts.family()];
-      store.dispatch({ type: 'reloadFailed', message, diagnostics: r?.diagnostics ?? [] });
+      store.dispatch({ type: 'reloadFailed', message, diagnostics: r?.diagnostics ?? [], text: source?.texts[opts.family()] });
     },
     onGone(path: string) {
       store.dispatch({ type: 'gone', path });
@@ -225,9 +228,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const progress = (t: string) => io.err(`\r\x1b[Kiptscope: ${t}`);
   let payload: LoadPayload;
   let live: LoadedSource | undefined;
+  /** The source on screen (for switching family or directory entry). */
+  let current: LoadedSource | undefined;
   let watchPath: string | undefined;
   if (parsed.demo) payload = await loadDemo('opened with --demo');
-  else if (parsed.source === undefined) ({ payload, live } = await defaultSource(io, progress));
+  else if (parsed.source === undefined) {
+    ({ payload, live } = await defaultSource(io, progress));
+    current = live;
+  }
   else {
     const { isScenarioDir, loadScenario } = await import('../sources/scenario.js');
     if (await isScenarioDir(parsed.source)) {
@@ -237,6 +245,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       progress(parsed.source === 'live' ? 'reading the live host…' : `reading and parsing ${parsed.source}…`);
       const { openSource } = await import('../sources/index.js');
       const source = await openSource(parsed.source, io);
+      current = source;
       if (source.kind === 'live') live = source;
       if ((source.kind === 'file' || source.kind === 'bundle' || source.kind === 'directory') && parsed.watch) watchPath = source.directory ?? source.path;
       payload = toPayload(source, { family: parsed.family, watching: watchPath !== undefined });
@@ -248,7 +257,29 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const engine = await loadEngine();
   const store = createStore();
   const { diffFn } = await loadDiff();
-  const controller = createController(store, engine, { diff: diffFn });
+  let selectEntry: ((path: string) => Promise<void>) | undefined;
+  const controller = createController(store, engine, {
+    diff: diffFn,
+    switchFamily: (family) => {
+      if (!current) return;
+      try {
+        store.dispatch({ type: 'loaded', payload: toPayload(current, { family, watching: watchPath !== undefined, presets: store.getState().presets }) });
+      } catch (err) {
+        store.dispatch({ type: 'flash', flash: { text: err instanceof Error ? err.message : String(err), level: 'error' } });
+      }
+    },
+    selectEntry: (path) => {
+      const run = selectEntry
+        ? selectEntry(path)
+        : import('../sources/directory.js').then(async ({ loadDirectoryEntry }) => {
+            if (!current) return;
+            const next = await loadDirectoryEntry(current, path);
+            current = next;
+            controller.loaded(toPayload(next, { watching: false }));
+          });
+      run.catch((err: unknown) => store.dispatch({ type: 'reloadFailed', message: err instanceof Error ? err.message : String(err), diagnostics: [] }));
+    },
+  });
   store.dispatch({ type: 'loaded', payload });
   const banner = payload.info.notes[0];
   if (banner) store.dispatch({ type: 'flash', flash: { text: banner + (payload.presets.length > 0 ? ' · P: packets to trace' : ''), level: 'info' } });
@@ -266,12 +297,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     if (watchPath) {
       const { watchSource } = await import('../sources/watch.js');
-      const w = watchSource(watchPath, sourceCallbacks(store, controller, { family, watching: true, demo: false }), {});
+      const w = watchSource(watchPath, sourceCallbacks(store, controller, { family, watching: true, demo: false, onSource: (s) => (current = s) }), { initial: current });
+      selectEntry = (path) => w.select(path);
       stops.push(() => w.close());
     }
     if (live) {
       const { pollCounters } = await import('../app/effects/counters.js');
-      const p = pollCounters(parsed.intervalS * 1000, sourceCallbacks(store, controller, { family, watching: false, demo: false }), { initial: live });
+      const p = pollCounters(parsed.intervalS * 1000, sourceCallbacks(store, controller, { family, watching: false, demo: false, onSource: (s) => (current = s) }), { initial: live });
       stops.push(() => p.stop());
     }
   } catch (err) {

@@ -51,6 +51,8 @@ export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['C', 'S-c'], label: 'C', command: { id: 'changes' }, help: 'rules changed by the last reload', group: 'Counters and source' },
   { keys: ['d'], label: 'd', command: { id: 'diff' }, help: 'diff with the ruleset before the last reload', group: 'Counters and source' },
   { keys: ['H', 'S-h'], label: 'H', command: { id: 'hot' }, help: 'hottest rules (live rates, sparklines)', group: 'Counters and source' },
+  { keys: ['f'], label: 'f', command: { id: 'family' }, help: 'switch IPv4 / IPv6 (live host, bundle)', group: 'Counters and source' },
+  { keys: ['O', 'S-o'], label: 'O', command: { id: 'entries' }, help: 'dumps of a directory source: open another', group: 'Counters and source' },
   { keys: ['o'], label: 'o', command: { id: 'sortRate' }, help: 'sort the Rules pane by live rate / by position', group: 'Counters and source' },
   { keys: [':'], label: ':', command: { id: 'command' }, help: 'command line (:chain NAME, :trace …, :q; :help lists all)', group: 'General' },
   { keys: ['?'], label: '?', command: { id: 'help' }, help: 'this help', group: 'General' },

@@ -146,6 +146,7 @@ export function negate(r: MatchResult, negated: boolean): MatchResult {
 /** AND of conditions in order: the first false decides, else the first unknown, else true. */
 export function all(results: MatchResult[], emptyDetail = 'no conditions'): MatchResult {
   if (results.length === 0) return yes(emptyDetail);
+  if (results.length === 1) return results[0]!;
   const f = results.find((r) => r.result === false);
   if (f) return f;
   const u = results.find((r) => r.result === 'unknown');

@@ -38,6 +38,43 @@ const LOOP4 = parseNet('127.0.0.0/8')!;
 /** Safety net against rule loops the parser did not reject. */
 const MAX_EVALUATIONS = 2_000_000;
 
+/**
+ * Every step is built here with all fields in one order (one hidden class for all steps; optional
+ * fields are present as undefined, which JSON omits).
+ */
+export function mkStep(
+  kind: StepKind,
+  hook: HookName,
+  table: TableName | null,
+  chain: string | null,
+  rule: number | null,
+  line: number | null,
+  matched: Tri,
+  reasons: string[],
+  changes: string[],
+  state: Step['state'],
+  extra?: { note?: string; failed?: string; policy?: Policy; ruleRef?: Rule; skipped?: Step['skipped'] },
+): Step {
+  return {
+    kind,
+    hook,
+    table,
+    chain,
+    rule,
+    line,
+    matched,
+    reasons,
+    failed: extra?.failed,
+    target: undefined,
+    policy: extra?.policy,
+    changes,
+    note: extra?.note,
+    state,
+    ruleRef: extra?.ruleRef,
+    skipped: extra?.skipped,
+  } as Step;
+}
+
 /** Everything a run needs that does not change between runs. */
 export interface Env {
   ruleset: Ruleset;
@@ -119,19 +156,7 @@ export class Run {
 
   /** Record a non-rule step. */
   note(kind: StepKind, hook: HookName, note: string, changes: string[] = []): void {
-    this.steps.push({
-      kind,
-      hook,
-      table: null,
-      chain: null,
-      rule: null,
-      line: null,
-      matched: true,
-      reasons: [],
-      changes,
-      note,
-      state: snapshot(this.pkt),
-    });
+    this.steps.push(mkStep(kind, hook, null, null, null, null, true, [], changes, snapshot(this.pkt), { note }));
   }
 
   private useDefault(key: string): void {
@@ -511,19 +536,7 @@ export class Run {
   }
 
   private policyStep(hook: HookName, table: TableName, chain: string, policy: Policy, line: number | null, reasons: string[]): Step {
-    return {
-      kind: 'policy',
-      hook,
-      table,
-      chain,
-      rule: null,
-      line,
-      matched: true,
-      reasons,
-      policy,
-      changes: [],
-      state: snapshot(this.pkt),
-    };
+    return mkStep('policy', hook, table, chain, null, line, true, reasons, [], snapshot(this.pkt), { policy });
   }
 
   /** The chain walk with the kernel's jump stack (ipt_do_table). */
@@ -724,36 +737,16 @@ export class Run {
     const p = this.pkt;
     const reason = ix.dim === 'dst' ? `-d differs from ${p.dst.text}` : `-p/--dport differ from ${p.proto}${p.dport !== undefined ? ` dport ${p.dport}` : ''}`;
     const count = to - from + 1;
-    this.steps.push({
-      kind: 'note',
-      hook,
-      table,
-      chain: chain.name,
-      rule: null,
-      line: null,
-      matched: false,
-      reasons: [],
-      changes: [],
-      note: count === 1 ? `rule ${from + 1} skipped: ${reason}` : `rules ${from + 1}–${to + 1} skipped (${count}): ${reason}`,
-      skipped: { from: from + 1, to: to + 1, count, reason },
-      state: snapshot(p),
-    });
+    this.steps.push(
+      mkStep('note', hook, table, chain.name, null, null, false, [], [], snapshot(p), {
+        note: count === 1 ? `rule ${from + 1} skipped: ${reason}` : `rules ${from + 1}–${to + 1} skipped (${count}): ${reason}`,
+        skipped: { from: from + 1, to: to + 1, count, reason },
+      }),
+    );
   }
 
   private returnStep(hook: HookName, table: TableName, chain: Chain, note: string): void {
-    this.steps.push({
-      kind: 'return',
-      hook,
-      table,
-      chain: chain.name,
-      rule: null,
-      line: null,
-      matched: true,
-      reasons: [],
-      changes: [],
-      note,
-      state: snapshot(this.pkt),
-    });
+    this.steps.push(mkStep('return', hook, table, chain.name, null, null, true, [], [], snapshot(this.pkt), { note }));
   }
 
   private ctx(hook: HookName, table: TableName, chain: string): EvalContext {
@@ -812,20 +805,7 @@ export class Run {
       matched = 'unknown';
       failed = unknowns.map((c) => c.detail).join('; ');
     } else matched = true;
-    const step: Step = {
-      kind: 'rule',
-      hook,
-      table,
-      chain: rule.chain,
-      rule: rule.position,
-      line: rule.span.line,
-      matched,
-      reasons,
-      changes: [],
-      state: snapshot(p),
-      ruleRef: rule,
-    };
-    if (failed !== undefined) step.failed = failed;
+    const step = mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, matched, reasons, [], snapshot(p), { failed, ruleRef: rule });
     this.steps.push(step);
     if (matched === false) return false;
     let go = true;

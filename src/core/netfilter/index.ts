@@ -20,7 +20,7 @@
 import type { Family, Ruleset } from '../model.js';
 import { parseIp } from './addr.js';
 import { resolveContext } from './context.js';
-import { Env, Explorer, fmtTuple, Run, type Final, type Flow } from './engine.js';
+import { Env, Explorer, fmtTuple, mkStep, Run, type Final, type Flow } from './engine.js';
 import { compileHost, type Host } from './host.js';
 import { buildPacket, clonePacket, packetFamily, tuple, validatePacket } from './packet.js';
 import type { Assumption, Branch, HostContext, Outcome, PacketSpec, Step, TraceOptions, TraceResult } from './types.js';
@@ -213,19 +213,11 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
       const spec = packet.reply ? replySpec(packet, f.flow, f.o, host) : { ...packet, ctState: 'ESTABLISHED' as const };
       const pre: Step[] = [];
       const hook = spec.local ? 'OUTPUT' : 'PREROUTING';
-      pre.push({
-        kind: 'note',
-        hook,
-        table: null,
-        chain: null,
-        rule: null,
-        line: null,
-        matched: true,
-        reasons: [],
-        changes: [],
-        note: `${packet.reply ? 'reply of' : 'follow-up packet of'} the flow ${fmtTuple(f.flow.orig, buildPacket(packet, family).proto)} (${f.flow.label})${packet.reply ? `: ${f.flow.reply.src.text} → ${f.flow.reply.dst.text}, entering ${spec.local ? 'locally (OUTPUT)' : `on ${spec.iif}`}` : ''}`,
-        state: { ...(f.o?.packet ?? snapshotOf0(packet, family)) },
-      });
+      pre.push(
+        mkStep('note', hook, null, null, null, null, true, [], [], { ...(f.o?.packet ?? snapshotOf0(packet, family)) }, {
+          note: `${packet.reply ? 'reply of' : 'follow-up packet of'} the flow ${fmtTuple(f.flow.orig, buildPacket(packet, family).proto)} (${f.flow.label})${packet.reply ? `: ${f.flow.reply.src.text} → ${f.flow.reply.dst.text}, entering ${spec.local ? 'locally (OUTPUT)' : `on ${spec.iif}`}` : ''}`,
+        }),
+      );
       const r = explore(env, spec, f.flow, packet.reply === true, limit - outcomes.length, pre, f.carry);
       r.used.forEach((u) => used.add(u));
       truncated = truncated || r.truncated;
@@ -260,27 +252,41 @@ function snapshotOf0(spec: PacketSpec, family: Family): Outcome['packet'] {
   };
 }
 
-/** Merge outcomes whose paths and results are identical (sum of probabilities). */
+/**
+ * Merge outcomes whose paths and results are identical (sum of probabilities). A cheap key
+ * (verdict, disposition, final packet, assumption and branch choices) screens candidates; the
+ * full step signature is compared only when that key collides.
+ */
 function collapse(outcomes: Outcome[]): Outcome[] {
   if (outcomes.length < 2) return outcomes;
-  const seen = new Map<string, Outcome>();
+  const cheap = new Map<string, Outcome[]>();
   const out: Outcome[] = [];
   for (const o of outcomes) {
-    const key = JSON.stringify([
-      o.verdict,
-      o.disposition.text,
-      o.packet,
-      o.assumptions.map((a) => [a.line, a.choice]),
-      o.steps.map((s) => [s.kind, s.table, s.chain, s.rule, s.matched, s.target ?? '', s.changes, s.note ?? '']),
-    ]);
-    const prev = seen.get(key);
-    if (prev) {
-      prev.probability += o.probability;
-      continue;
+    const pk = o.packet;
+    let key = `${o.verdict}|${o.disposition.text}|${pk.src}|${pk.dst}|${pk.sport}|${pk.dport}|${pk.mark}|${pk.ctMark}|${o.steps.length}|`;
+    for (const a of o.assumptions) key += `${a.line}${a.choice[0]},`;
+    key += '|';
+    for (const b of o.branches) key += `${b.line}${b.taken ? 't' : 'f'},`;
+    const prevs = cheap.get(key);
+    if (prevs) {
+      const sig = fullSignature(o);
+      const same = prevs.find((p) => fullSignature(p) === sig);
+      if (same) {
+        same.probability += o.probability;
+        continue;
+      }
     }
     const copy = { ...o };
-    seen.set(key, copy);
+    if (prevs) prevs.push(copy);
+    else cheap.set(key, [copy]);
     out.push(copy);
   }
   return out;
+}
+
+function fullSignature(o: Outcome): string {
+  return JSON.stringify([
+    o.packet,
+    o.steps.map((s) => [s.kind, s.table, s.chain, s.rule, s.matched, s.target ?? '', s.changes, s.note ?? '']),
+  ]);
 }

@@ -95,14 +95,25 @@ export function buildPacket(spec: PacketSpec, family: Family): EvalPacket {
   const dport = hasPorts ? spec.dport ?? 0 : undefined;
   const flags = spec.tcpFlags ? parseTcpFlags(spec.tcpFlags.join(',')) ?? 0 : ctState === 'NEW' ? TCP_FLAGS.SYN! : TCP_FLAGS.ACK!;
   const orig: CtTuple = tuple(src, dst, sport, dport);
+  // Every field is initialised, in one order, so that all packets share one hidden class
+  // (adding properties later would make every property access in the engine megamorphic).
+  const icmp = protoNum === 1 || protoNum === 58;
   const p: EvalPacket = {
     family,
     proto: protoName(protoNum),
     protoNum,
     src,
     dst,
+    sport,
+    dport,
+    icmpType: icmp ? spec.icmpType ?? (protoNum === 1 ? 8 : 128) : undefined,
+    icmpCode: icmp ? spec.icmpCode ?? 0 : undefined,
     tcpFlags: protoNum === 6 ? flags : 0,
+    iif: undefined,
+    oif: undefined,
     oifUnknown: false,
+    physIn: spec.physIn,
+    physOut: spec.physOut,
     bridged: false,
     mark: spec.mark ?? 0,
     ctAttached: false,
@@ -115,31 +126,21 @@ export function buildPacket(spec: PacketSpec, family: Family): EvalPacket {
     ctReply: tuple(dst, src, dport, sport),
     ttl: spec.ttl ?? 64,
     length: spec.length ?? 60,
+    srcMac: spec.srcMac,
+    uid: spec.uid,
+    gid: spec.gid,
     fragment: spec.fragment ?? false,
+    packetNumber: spec.packetNumber,
     local: spec.local ?? false,
+    tproxy: false,
     notes: [],
   };
-  if (sport !== undefined) p.sport = sport;
-  if (dport !== undefined) p.dport = dport;
-  if (protoNum === 1 || protoNum === 58) {
-    p.icmpType = spec.icmpType ?? (protoNum === 1 ? 8 : 128);
-    p.icmpCode = spec.icmpCode ?? 0;
-  }
-  if (spec.srcMac !== undefined) p.srcMac = spec.srcMac;
-  if (spec.uid !== undefined) p.uid = spec.uid;
-  if (spec.gid !== undefined) p.gid = spec.gid;
-  if (spec.packetNumber !== undefined) p.packetNumber = spec.packetNumber;
-  if (spec.physIn !== undefined) p.physIn = spec.physIn;
-  if (spec.physOut !== undefined) p.physOut = spec.physOut;
   return p;
 }
 
 /** A conntrack tuple. */
 export function tuple(src: Ip, dst: Ip, sport: number | undefined, dport: number | undefined): CtTuple {
-  const t: CtTuple = { src, dst };
-  if (sport !== undefined) t.sport = sport;
-  if (dport !== undefined) t.dport = dport;
-  return t;
+  return { src, dst, sport, dport };
 }
 
 /** Copy a packet (branches of the exploration never share mutable state). */
@@ -147,8 +148,48 @@ export function clonePacket(p: EvalPacket): EvalPacket {
   return { ...p, notes: p.notes.slice() };
 }
 
-/** The JSON-facing snapshot of a packet after a step. */
+interface Last {
+  p: EvalPacket;
+  src: unknown;
+  dst: unknown;
+  orig: unknown;
+  state: PacketState;
+}
+let last: Last | null = null;
+
+/**
+ * The JSON-facing snapshot of a packet after a step. Consecutive steps that leave the packet
+ * unchanged share one snapshot object: most steps change nothing, and this keeps a trace of a
+ * large ruleset cheap. Consumers must treat step states as read-only.
+ */
 export function snapshot(p: EvalPacket): PacketState {
+  const l = last;
+  if (l !== null && l.p === p && l.src === p.src && l.dst === p.dst && l.orig === p.ctOrig) {
+    const s = l.state;
+    if (
+      s.sport === p.sport &&
+      s.dport === p.dport &&
+      s.mark === p.mark &&
+      s.ctMark === p.ctMark &&
+      s.ctState === p.ctState &&
+      s.ctDir === p.ctDir &&
+      s.iif === p.iif &&
+      s.oif === (p.oif ?? (p.oifUnknown ? '?' : undefined)) &&
+      s.snat === p.ctSnat &&
+      s.dnat === p.ctDnat &&
+      s.ttl === p.ttl &&
+      s.icmpType === p.icmpType &&
+      s.icmpCode === p.icmpCode
+    ) {
+      return s;
+    }
+  }
+  const state = freshSnapshot(p);
+  last = { p, src: p.src, dst: p.dst, orig: p.ctOrig, state };
+  return state;
+}
+
+function freshSnapshot(p: EvalPacket): PacketState {
   const s: PacketState = {
     family: p.family,
     proto: p.proto,

@@ -8,3 +8,4 @@ export { codeFrame, lineAt, DIAGNOSTIC_CODES, type DiagnosticCode } from './diag
 export { parseCidr, formatAddress, formatIPv6 } from './address.js';
 export { splitWords } from './tokenize.js';
 export { PROTOCOL_NAMES, PROTOCOL_NUMBERS, VERDICTS, KNOWN_MATCHES, KNOWN_TARGETS } from './known.js';
+export { matchColumn, optionColumn, targetColumn } from './locate.js';

@@ -6,8 +6,8 @@
  */
 import { findMatch, findTarget } from '../extensions/index.js';
 import type { ExtensionBase } from '../extensions/types.js';
-import type { Diagnostic, Match, MatchOption, Rule, Ruleset, Target } from '../model.js';
-import { createWords, tokenize } from './tokenize.js';
+import type { Diagnostic, Match, Rule, Ruleset, Target } from '../model.js';
+import { matchColumn, optionColumn, targetColumn } from './locate.js';
 import { diag } from './diagnostics.js';
 import { FAMILY_ONLY_MATCHES, VERDICTS } from './known.js';
 import type { RuleExtra } from './rule.js';
@@ -48,8 +48,8 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
     }
     const failed = r.option;
     const opt = failed !== undefined ? owner.options.find((o) => o.name === failed || `--${o.name}` === failed) : undefined;
-    const span = owner.span ?? rule.span;
-    const column = (opt && optionColumn(rule.raw, opt)) || span.column;
+    const span = rule.span;
+    const column = (opt && optionColumn(rule.raw, opt)) || ('module' in owner ? matchColumn(rule, owner) : targetColumn(rule));
     env.report(
       diag('bad-extension-option', span.file, span.line, column, r.message.startsWith(`${name}:`) ? r.message : `${what} ${name}: ${r.message}`, opt ? `--${opt.name}${opt.args.length ? ' ' + opt.args.join(' ') : ''}` : rule.raw),
     );
@@ -71,7 +71,7 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
         for (const m of rule.matches) {
           const only = Object.hasOwn(FAMILY_ONLY_MATCHES, m.module) ? FAMILY_ONLY_MATCHES[m.module] : undefined;
           if (only && only !== family) {
-            const s = m.span ?? span;
+            const s = { ...span, column: matchColumn(rule, m) };
             env.report(
               diag('family-mismatch', s.file, s.line, s.column, `match ${m.module} exists only in ${only === 'ipv6' ? 'ip6tables' : 'iptables'}, not in this ${family === 'ipv6' ? 'IPv6' : 'IPv4'} ruleset`, `-m ${m.module}`),
             );
@@ -85,15 +85,13 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
         }
         const t = rule.target;
         if (!t) continue;
-        // Column of the target name: its span runs from -j to the end of the name.
-        const col = t.span?.endColumn !== undefined ? t.span.endColumn - t.name.length : span.column;
         const verdict = VERDICT_NAMES.get(t.name);
         if (verdict !== undefined) {
           t.kind = 'verdict';
           t.name = verdict;
-          if (t.goto) env.report(diag('bad-goto', span.file, span.line, col, `-g needs a user chain; ${t.name} is a verdict (use -j ${t.name})`, t.name));
+          if (t.goto) env.report(diag('bad-goto', span.file, span.line, targetColumn(rule), `-g needs a user chain; ${t.name} is a verdict (use -j ${t.name})`, t.name));
           if (t.options.length) {
-            env.report(diag('unknown-option', span.file, span.line, optionColumn(rule.raw, t.options[0]) || col, `verdict ${t.name} takes no options`, `--${t.options[0].name}`));
+            env.report(diag('unknown-option', span.file, span.line, optionColumn(rule.raw, t.options[0]) || targetColumn(rule), `verdict ${t.name} takes no options`, `--${t.options[0].name}`));
           }
           continue;
         }
@@ -105,7 +103,7 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
           if (spec !== null) {
             t.kind = 'extension';
             t.name = spec.name;
-            if (t.goto) env.report(diag('bad-goto', span.file, span.line, col, `-g needs a user chain; ${t.name} is a target extension`, t.name));
+            if (t.goto) env.report(diag('bad-goto', span.file, span.line, targetColumn(rule), `-g needs a user chain; ${t.name} is a target extension`, t.name));
             if (flawed?.has(t)) continue;
             const ext = extT(t.name);
             if (ext && (!ext.families || ext.families.includes(family))) typed(t, t.name, ext, rule, 'target');
@@ -121,10 +119,10 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
         t.kind = 'chain';
         if (!target) {
           env.report(
-            diag('undefined-chain', span.file, span.line, col, `${t.goto ? 'goto' : 'jump'} to chain ${t.name}, which does not exist in table ${table.name}`, t.name),
+            diag('undefined-chain', span.file, span.line, targetColumn(rule), `${t.goto ? 'goto' : 'jump'} to chain ${t.name}, which does not exist in table ${table.name}`, t.name),
           );
         } else if (target.builtin) {
-          env.report(diag('jump-to-builtin', span.file, span.line, col, `cannot ${t.goto ? 'goto' : 'jump to'} builtin chain ${t.name}`, t.name));
+          env.report(diag('jump-to-builtin', span.file, span.line, targetColumn(rule), `cannot ${t.goto ? 'goto' : 'jump to'} builtin chain ${t.name}`, t.name));
         } else {
           target.references++;
           // Share the chain's name string instead of one copy per jumping rule.
@@ -132,27 +130,12 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
         }
         if (t.options.length && !flawed?.has(t)) {
           env.report(
-            diag('unknown-option', span.file, span.line, optionColumn(rule.raw, t.options[0]) || col, `jump to chain ${t.name} takes no options ("--${t.options[0].name}")`, `--${t.options[0].name}`),
+            diag('unknown-option', span.file, span.line, optionColumn(rule.raw, t.options[0]) || targetColumn(rule), `jump to chain ${t.name} takes no options ("--${t.options[0].name}")`, `--${t.options[0].name}`),
           );
         }
       }
     }
   }
-}
-
-/**
- * 1-based column of an option in a rule's source line (0 when not found). Options do not carry
- * spans (memory on large dumps); this re-reads the line, which only happens for diagnostics.
- */
-export function optionColumn(raw: string, opt: MatchOption): number {
-  const w = tokenize(raw, createWords());
-  for (let i = 0; i < w.count; i++) {
-    if (w.quoted[i]) continue;
-    const t = w.text[i];
-    if (t !== '--' + opt.name && !(t.startsWith('--') && opt.name.startsWith(t.slice(2)) && t.length > 3)) continue;
-    if (opt.args.length === 0 || w.text[i + 1] === opt.args[0] || (w.text[i + 1] === '!' && w.text[i + 2] === opt.args[0])) return w.start[i] + 1;
-  }
-  return 0;
 }
 
 /** Verdict name → the shared string. */

@@ -420,8 +420,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     };
     const parseRule = (chain: Chain, from: number): Rule => {
       const span: Span = { file, line: lineNo, column: cmdCol, endColumn: line.length + 1 };
-      const { rule, extra } = ruleParser.parse(words, from, t.table.name, chain.name, span, line, counters);
-      if (extra.flawed !== null) extras.set(rule, extra);
+      const rule = ruleParser.parse(words, from, t.table.name, chain.name, span, line, counters);
+      if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       return rule;
     };
     switch (cmd) {

@@ -52,7 +52,7 @@ interface Owner {
 
 /** Per-rule side information the linker uses (not part of the model). */
 export interface RuleExtra {
-  /** Owners whose options the parser already complained about (typed parse is skipped for them). */
+  /** Matches/target whose options the parser already complained about (typed parse is skipped for them). */
   flawed: Set<Match | Target> | null;
 }
 
@@ -149,8 +149,12 @@ export class RuleSpecParser {
   private rule!: Rule;
   private ip!: IpMatch;
   private matches: Match[] = [];
+  /** Owners of the current rule (reused array) and a pool of owner objects reused between rules. */
   private owners: Owner[] = [];
-  private extra!: RuleExtra;
+  private ownerPool: Owner[] = [];
+  private poolUsed = 0;
+  /** Matches/target of the last parsed rule whose options the parser complained about, or null. */
+  flawed: Set<Match | Target> | null = null;
   private file = '';
   private line = 0;
 
@@ -166,7 +170,26 @@ export class RuleSpecParser {
   private markFlawed(o: Owner | undefined): void {
     if (!o) return;
     o.flawed = true;
-    (this.extra.flawed ??= new Set()).add((o.match ?? o.target)!);
+    (this.flawed ??= new Set()).add((o.match ?? o.target)!);
+  }
+
+  /** An owner object from the pool (its options scratch array emptied). */
+  private owner(kind: 'match' | 'target', name: string, spec: ResolvedSpec | null | undefined, match: Match | undefined, target: Target | undefined): Owner {
+    let o = this.ownerPool[this.poolUsed];
+    if (o === undefined) {
+      o = { kind, name, options: [], spec, flawed: false, match, target };
+      this.ownerPool.push(o);
+    } else {
+      o.kind = kind;
+      o.name = name;
+      o.options.length = 0;
+      o.spec = spec;
+      o.flawed = false;
+      o.match = match;
+      o.target = target;
+    }
+    this.poolUsed++;
+    return o;
   }
 
   /** The spec of an owner, looked up on first need (most targets are chains and never need one). */
@@ -207,7 +230,7 @@ export class RuleSpecParser {
     span: Span,
     raw: string,
     counters: Counters | undefined,
-  ): { rule: Rule; extra: RuleExtra } {
+  ): Rule {
     const env = this.env;
     this.w = w;
     this.n = w.count;
@@ -218,13 +241,13 @@ export class RuleSpecParser {
     this.ip = ip;
     const matches: Match[] = [];
     this.matches = matches;
-    const owners: Owner[] = [];
-    this.owners = owners;
+    const owners = this.owners;
+    owners.length = 0;
+    this.poolUsed = 0;
+    this.flawed = null;
     // All fields in the literal (one hidden class, no out-of-object property store).
     const rule: Rule = { table, chain, position: 0, counters, ip, matches: EMPTY_MATCHES, target: null, span, raw };
     this.rule = rule;
-    const extra: RuleExtra = { flawed: null };
-    this.extra = extra;
     const text = w.text;
     const starts = w.start;
     const quoted = w.quoted;
@@ -335,9 +358,9 @@ export class RuleSpecParser {
             const name = spec ? spec.name : env.intern(text[this.i]);
             this.i++;
             if (Object.hasOwn(FAMILY_ONLY_MATCHES, name)) env.hint(FAMILY_ONLY_MATCHES[name]);
-            const m: Match = { module: name, options: EMPTY_OPTIONS, implicit: undefined, typed: undefined, span: { file, line, column: starts[wordIndex] + 1 } };
+            const m: Match = { module: name, options: EMPTY_OPTIONS, implicit: undefined, typed: undefined };
             matches.push(m);
-            owners.push({ kind: 'match', name, options: [], spec, flawed: false, match: m, target: undefined });
+            owners.push(this.owner('match', name, spec, m, undefined));
             break;
           }
           case 106: // -j
@@ -351,18 +374,16 @@ export class RuleSpecParser {
             if (rule.target) this.report('duplicate-option', wordIndex, `a rule has one target; "${rule.target.name}" was already given`);
             // Extension names are made shared strings, chain names the chain's own string, when linked.
             const name = text[this.i];
-            // The span runs from -j to the end of the name (the linker points at the name).
             const t: Target = {
               name,
               kind: 'extension',
               goto: base === 103,
               options: EMPTY_OPTIONS,
               typed: undefined,
-              span: { file, line, column: starts[wordIndex] + 1, endColumn: w.end[this.i] + 1 },
             };
             this.i++;
             rule.target = t;
-            owners.push({ kind: 'target', name, options: [], spec: undefined, flawed: false, match: undefined, target: t });
+            owners.push(this.owner('target', name, undefined, undefined, t));
             break;
           }
           case 99: {
@@ -394,7 +415,7 @@ export class RuleSpecParser {
     if (ip.src === undefined && ip.dst === undefined && ip.iif === undefined && ip.oif === undefined && ip.proto === undefined && ip.fragment === undefined) {
       rule.ip = EMPTY_IP;
     }
-    return { rule, extra };
+    return rule;
   }
 
   /** A word where an option is expected (at this.i). */
@@ -437,19 +458,35 @@ export class RuleSpecParser {
     const owners = this.owners;
     const ip = this.ip;
     const isLong = word.charCodeAt(1) === DASH;
-    const optName = isLong ? word.slice(2) : word.slice(1);
     let owner: Owner | undefined;
     let canonical: string | null = null;
-    // 1. The most recent known module that has the option.
-    for (let k = owners.length - 1; k >= 0; k--) {
-      const o = owners[k];
-      const spec = this.specOf(o);
-      if (spec === null) continue;
-      const c = resolveOption(spec, optName, !isLong);
-      if (c !== null) {
-        owner = o;
-        canonical = c;
-        break;
+    // 1. The most recent known module that has the option (exact spelling: one map lookup).
+    if (isLong) {
+      for (let k = owners.length - 1; k >= 0; k--) {
+        const o = owners[k];
+        const spec = this.specOf(o);
+        if (spec === null) continue;
+        const c = spec.byWord.get(word);
+        if (c !== undefined) {
+          owner = o;
+          canonical = c;
+          break;
+        }
+      }
+    }
+    const optName = isLong ? word.slice(2) : word.slice(1);
+    // 1b. Abbreviations (getopt prefixes) and short aliases.
+    if (!owner) {
+      for (let k = owners.length - 1; k >= 0; k--) {
+        const o = owners[k];
+        const spec = this.specOf(o);
+        if (spec === null) continue;
+        const c = resolveOption(spec, optName, !isLong);
+        if (c !== null) {
+          owner = o;
+          canonical = c;
+          break;
+        }
       }
     }
     // 2. The most recent module nobody knows (it may take anything).
@@ -474,10 +511,9 @@ export class RuleSpecParser {
             options: EMPTY_OPTIONS,
             implicit: true,
             typed: undefined,
-            span: { file: this.file, line: this.line, column: w.start[wordIndex] + 1 },
           };
           this.matches.push(m);
-          owner = { kind: 'match', name: m.module, options: [], spec, flawed: false, match: m, target: undefined };
+          owner = this.owner('match', m.module, spec, m, undefined);
           owners.push(owner);
           canonical = c;
         }

@@ -17,6 +17,8 @@ export interface ResolvedSpec {
   spec: OptionSpec;
   /** Option name → the same name as a shared string (so rules do not each keep a copy). */
   canon: ReadonlyMap<string, string>;
+  /** `--name` and `--alias` as written → canonical name (no slicing on the hot path). */
+  byWord: ReadonlyMap<string, string>;
   /** Short option aliases from the registry (`y` → `syn`). */
   short: Readonly<Record<string, string>>;
 }
@@ -27,9 +29,17 @@ function canonMap(names: Iterable<string>): Map<string, string> {
   return m;
 }
 
+function wordMap(names: Iterable<string>, aliases: Readonly<Record<string, string>>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const n of names) m.set('--' + n, n);
+  // Aliases win: iptables-save prints the canonical spelling.
+  for (const [a, n] of Object.entries(aliases)) m.set('--' + a, n);
+  return m;
+}
+
 function merge(name: string, ext: ExtensionBase<unknown> | undefined, known: OptionSpec | undefined): ResolvedSpec | null {
   if (!ext && !known) return null;
-  if (!ext) return { name, spec: known!, canon: canonMap(known!.names), short: {} };
+  if (!ext) return { name, spec: known!, canon: canonMap(known!.names), byWord: wordMap(known!.names, known!.aliases), short: {} };
   const extNames = new Set(ext.optionNames);
   const flags = new Set(ext.flagOptions ?? []);
   const two = new Set(ext.twoArgOptions ?? []);
@@ -48,6 +58,7 @@ function merge(name: string, ext: ExtensionBase<unknown> | undefined, known: Opt
     name,
     spec: { names, flags, two, aliases: known?.aliases ?? {} },
     canon: canonMap(names),
+    byWord: wordMap(names, known?.aliases ?? {}),
     short: ext.shortAliases ?? {},
   };
 }

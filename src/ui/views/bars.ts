@@ -20,6 +20,9 @@ function clock(ms: number): string {
 export function renderTitle(state: AppState, width: number, now: number): string {
   const segs: Segment[] = [[' iptscope', 'white,bold']];
   const src = state.source;
+  // Alarms first, so a narrow terminal still shows them.
+  if (state.gone) segs.push([' ', ''], [` FILE GONE: ${state.gone} — showing the last good ruleset `, 'white,red-bg,bold']);
+  if (state.reloadError) segs.push([' ', ''], [` RELOAD FAILED (D): ${state.reloadError} — last good ruleset kept `, 'white,red-bg,bold']);
   if (src?.demo) segs.push([' ', ''], [' DEMO ', 'black,yellow-bg,bold']);
   if (src) {
     segs.push([' · ', 'gray'], [src.label, 'cyan']);
@@ -40,8 +43,6 @@ export function renderTitle(state: AppState, width: number, now: number): string
     const fresh = state.changedAt !== null && now - state.changedAt < CHANGE_HIGHLIGHT_MS;
     segs.push([' · ', 'gray'], [`${state.changes.length} change${state.changes.length === 1 ? '' : 's'} (C)`, fresh ? 'black,yellow-bg' : 'yellow']);
   }
-  if (state.gone) segs.push([' ', ''], [` FILE GONE: ${state.gone} — showing the last good ruleset `, 'white,red-bg,bold']);
-  if (state.reloadError) segs.push([' ', ''], [` RELOAD FAILED: ${state.reloadError} — last good ruleset kept (D) `, 'white,red-bg,bold']);
   if (state.loading) segs.push([' · ', 'gray'], [state.loading, 'yellow']);
   return segments(segs, width);
 }

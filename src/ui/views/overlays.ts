@@ -51,7 +51,7 @@ function changeLine(c: RuleChange): [string, string][] {
 function itemLines(state: AppState, item: OverlayItem, width: number): string[] {
   switch (item.kind) {
     case 'diagnostic': {
-      const [head, ...frame] = codeFrame(item.diag, state.sourceText);
+      const [head, ...frame] = codeFrame(item.diag, state.reloadError ? state.reloadText : state.sourceText);
       const color = item.diag.severity === 'error' ? 'red' : item.diag.severity === 'warning' ? 'yellow' : 'gray';
       return [segments([[head, color]], width), ...frame.map((l) => segments([[l, 'white']], width))];
     }
@@ -92,6 +92,8 @@ function itemLines(state: AppState, item: OverlayItem, width: number): string[] 
         segments([['     ' + (p.description ?? ''), 'gray']], width),
       ];
     }
+    case 'entry':
+      return [segments([[item.current ? '● ' : '  ', 'yellow'], [item.name, item.current ? 'white,bold' : 'white'], ['  ' + item.path, 'gray']], width)];
     case 'hot':
       return [segments([[fit(humanRate(item.pps) || '0/s', 9, 'right') + '  ', 'yellow,bold'], [sparkText(item.history) + '  ', 'green'], [item.key.replace(/:(\d+)$/, ' #$1'), 'white']], width)];
   }
@@ -112,6 +114,7 @@ const TITLES: Record<string, string> = {
   branches: 'Branches — outcomes of this packet (Enter follows one)',
   presets: 'Scenario packets (Enter traces one)',
   hot: 'Hottest rules by packets/s (Enter goes there)',
+  entries: 'Dumps in this directory (Enter opens one)',
 };
 
 export function renderOverlay(state: AppState, width: number, height: number): PaneContent {

@@ -46,6 +46,11 @@ const NAMES = [
 const ADDR_KEYS = { ctorigsrc: 'origSrc', ctorigdst: 'origDst', ctreplsrc: 'replSrc', ctrepldst: 'replDst' } as const;
 const PORT_KEYS = { ctorigsrcport: 'origSrcPort', ctorigdstport: 'origDstPort', ctreplsrcport: 'replSrcPort', ctrepldstport: 'replDstPort' } as const;
 
+function onlyState(v: ConntrackMatch): boolean {
+  for (const k in v) if (k !== 'state') return false;
+  return true;
+}
+
 /** The conntrack match extension. */
 export const conntrackMatch: ExtensionBase<ConntrackMatch> = {
   name: 'conntrack',
@@ -134,17 +139,21 @@ export const conntrackMatch: ExtensionBase<ConntrackMatch> = {
   },
   evaluate(v, ctx) {
     const p = ctx.packet;
-    const rs: MatchResult[] = [];
     const hasCt = p.ctAttached && p.ctState !== 'UNTRACKED';
+    // Fast path: the common `--ctstate LIST` alone.
+    let stateRes: MatchResult | null = null;
     if (v.state) {
       const st = effectiveState(p);
-      const bits: CtStateName[] = [st];
-      if (hasCt && p.ctSnat) bits.push('SNAT');
-      if (hasCt && p.ctDnat) bits.push('DNAT');
-      const hit = v.state.states.some((s) => bits.includes(s));
-      const detail = `${v.state.negated ? '! ' : ''}--ctstate ${v.state.states.join(',')} ${hit ? '∋' : '∌'} ${bits.join(',')}`;
-      rs.push(hit !== v.state.negated ? yes(detail) : no(detail));
+      const snat = hasCt && p.ctSnat;
+      const dnat = hasCt && p.ctDnat;
+      const ss = v.state.states;
+      const hit = ss.includes(st) || (snat && ss.includes('SNAT')) || (dnat && ss.includes('DNAT'));
+      const bits = snat || dnat ? `${st}${snat ? ',SNAT' : ''}${dnat ? ',DNAT' : ''}` : st;
+      const detail = `${v.state.negated ? '! ' : ''}--ctstate ${ss.join(',')} ${hit ? '∋' : '∌'} ${bits}`;
+      stateRes = hit !== v.state.negated ? yes(detail) : no(detail);
+      if (stateRes.result === false || onlyState(v)) return stateRes;
     }
+    const rs: MatchResult[] = stateRes ? [stateRes] : [];
     const others = Object.keys(v).filter((k) => k !== 'state');
     if (!hasCt) {
       // conntrack_mt: `if (ct == NULL) return info->match_flags & XT_CONNTRACK_STATE;`
