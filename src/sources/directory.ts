@@ -67,8 +67,15 @@ export async function listDumps(dir: string): Promise<DirectoryEntry[]> {
 /** Wrap an entry's source as the directory source (entries listed, this entry loaded). */
 export function asDirectorySource(dir: string, entries: DirectoryEntry[], entry: LoadedSource, entryPath: string): LoadedSource {
   const name = path.basename(entryPath);
+  const notes = [...entry.notes];
+  if (entries.length > 1) {
+    const names = entries.map((e) => e.name);
+    const list = names.length > 5 ? `${names.slice(0, 5).join(', ')}, …` : names.join(', ');
+    notes.unshift(`${dir.replace(/\/+$/, '')}/ holds ${entries.length} dumps (${list}); showing ${name}`);
+  }
   return {
     ...entry,
+    notes,
     kind: 'directory',
     label: `${dir.replace(/\/+$/, '')}/ › ${name}`,
     path: entryPath,

@@ -155,6 +155,7 @@ describe('every command accepts a bundle as SOURCE (openSource)', () => {
     expect(src.entries!.map((e) => e.name)).toEqual(['a-node1.rules', 'b-node2.bundle', 'c-v6.txt']);
     expect(src.path).toBe(path.join(dir, 'a-node1.rules'));
     expect(src.texts.ipv4).toBe(DUMP4);
+    expect(src.notes[0]).toBe(`${dir}/ holds 3 dumps (a-node1.rules, b-node2.bundle, c-v6.txt); showing a-node1.rules`);
     const { loadDirectoryEntry } = await import('../../src/sources/directory.js');
     const second = await loadDirectoryEntry(src, path.join(dir, 'b-node2.bundle'));
     expect(second.kind).toBe('directory');
