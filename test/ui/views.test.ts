@@ -184,3 +184,61 @@ it('parses the hostile dump without diagnostics about the comment', () => {
   const r = parseRuleset(HOSTILE, { file: 'h' });
   expect(r.ruleset.tables.get('filter')?.chains.get('INPUT')?.rules.length).toBe(1);
 });
+
+describe('headless screen', () => {
+  function headless(store: ReturnType<typeof loadedStore>) {
+    const output = new PassThrough();
+    let written = '';
+    output.on('data', (d: Buffer) => (written += d.toString('utf8')));
+    Object.assign(output, { columns: 140, rows: 40, isTTY: true });
+    const ui = startScreen(store, createController(store, null), { input: new PassThrough(), output, terminal: 'xterm-256color' });
+    return { ui, text: () => written };
+  }
+  it('draws blessed-contrib sparklines for the hottest rules', async () => {
+    const store = loadedStore();
+    const { ui, text } = headless(store);
+    for (let i = 0; i < 5; i++) {
+      store.dispatch({
+        type: 'countersSampled',
+        at: i * 2000,
+        rules: new Map([
+          ['nat:KUBE-SERVICES:2', { pps: 10 + i * 10, bps: 600 }],
+          ['nat:PREROUTING:1', { pps: 3, bps: 180 }],
+        ]),
+        chains: new Map([['nat:KUBE-SERVICES', { pps: 50, bps: 3000 }]]),
+      });
+    }
+    ui.key('H', 'S-h');
+    ui.render();
+    expect(store.getState().overlay?.kind).toBe('hot');
+    // What blessed holds on screen (its cell buffer), row by row.
+    const cells = (ui.screen as unknown as { lines: [unknown, string][][] }).lines.map((l) => l.map((c) => c[1]).join('')).join('\n');
+    expect(cells).toMatch(/Hottest rules/);
+    expect(cells).toMatch(/50\/s\s+nat KUBE-SERVICES #2/);
+    expect(cells).toMatch(/[▁▂▃▄▅▆▇█]{3,}/);
+    ui.key(undefined, 'enter');
+    ui.render();
+    expect(store.getState().view?.chain).toBe('KUBE-SERVICES');
+    ui.destroy();
+    await ui.done;
+    expect(text().length).toBeGreaterThan(1000);
+  });
+  it('a mouse click selects the row under the pointer; the wheel scrolls', () => {
+    const store = loadedStore();
+    store.dispatch({ type: 'clickRow', pane: 'chains', row: 5 });
+    expect(store.getState().focus).toBe('chains');
+    expect(store.getState().view?.chain).toBe('KUBE-SERVICES');
+    store.dispatch({ type: 'clickRow', pane: 'rules', row: 1 });
+    expect(store.getState().focus).toBe('rules');
+    expect(store.getState().rulesCursor).toBe(1);
+    store.dispatch({ type: 'scroll', pane: 'chains', delta: 3 });
+    expect(store.getState().chainsScroll).toBe(3);
+  });
+  it('q destroys the screen and resolves done', async () => {
+    const store = loadedStore();
+    const { ui } = headless(store);
+    ui.key('q', 'q');
+    await ui.done;
+    expect(store.getState().quit).toBe(true);
+  });
+});
