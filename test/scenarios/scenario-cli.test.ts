@@ -21,23 +21,29 @@ async function run(args: string[]) {
   return { code, out, err };
 }
 
-/** A private copy of one shipped scenario to break. */
-function copyScenario(name: string): string {
+/**
+ * A private copy of one shipped scenario to break. Its golden traces are refreshed first, so these
+ * tests are about the command, not about golden files lagging behind the engine (scenarios.test.ts
+ * checks the shipped golden files).
+ */
+async function copyScenario(name: string): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), 'iptscope-scn-')), name);
   cpSync(join(ROOT, 'scenarios', name), dir, { recursive: true });
+  const r = await run(['run', '--update-golden', dir]);
+  expect(r.code, r.out).toBe(0);
   return dir;
 }
 
 describe('iptscope scenario run', () => {
-  it('passes on a shipped scenario', async () => {
-    const r = await run(['run', join(ROOT, 'scenarios/seed-input-drop')]);
+  it('passes on a scenario whose expectations and golden traces hold', async () => {
+    const r = await run(['run', await copyScenario('seed-input-drop')]);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/1 scenario\(s\), 5 packet\(s\): 5 passed, 0 failed/);
     expect(r.code).toBe(0);
   });
 
   it('exits 1 with a diff when an expected outcome is wrong', async () => {
-    const dir = copyScenario('seed-input-drop');
+    const dir = await copyScenario('seed-input-drop');
     const file = join(dir, 'scenario.json');
     const sc = JSON.parse(readFileSync(file, 'utf8'));
     sc.packets[0].expect.verdict = 'ACCEPT';
@@ -52,7 +58,7 @@ describe('iptscope scenario run', () => {
   });
 
   it('exits 1 with a line diff when a golden trace differs, and --update-golden fixes it', async () => {
-    const dir = copyScenario('seed-input-drop');
+    const dir = await copyScenario('seed-input-drop');
     const golden = join(dir, 'golden', 'allowed-ssh.txt');
     const original = readFileSync(golden, 'utf8');
     writeFileSync(golden, original.replace('policy ACCEPT', 'policy DROP'));
@@ -68,7 +74,7 @@ describe('iptscope scenario run', () => {
   });
 
   it('reports a missing golden file and removes stale ones on update', async () => {
-    const dir = copyScenario('seed-input-drop');
+    const dir = await copyScenario('seed-input-drop');
     const { rmSync } = await import('node:fs');
     rmSync(join(dir, 'golden', 'blocked-ping.txt'));
     writeFileSync(join(dir, 'golden', 'gone.txt'), 'old');
@@ -82,7 +88,7 @@ describe('iptscope scenario run', () => {
   });
 
   it('--json report', async () => {
-    const r = await run(['run', '--json', join(ROOT, 'scenarios/seed-nodeport')]);
+    const r = await run(['run', '--json', await copyScenario('seed-nodeport')]);
     const j = JSON.parse(r.out);
     expect(j.ok).toBe(true);
     expect(j.scenarios[0].name).toBe('seed-nodeport');
@@ -90,15 +96,15 @@ describe('iptscope scenario run', () => {
   });
 
   it('a folder of scenarios runs each of them', async () => {
-    const parent = dirname(copyScenario('seed-clusterip'));
-    cpSync(join(ROOT, 'scenarios', 'seed-nodeport'), join(parent, 'seed-nodeport'), { recursive: true });
+    const parent = dirname(await copyScenario('seed-clusterip'));
+    cpSync(dirname(await copyScenario('seed-nodeport')) + '/seed-nodeport', join(parent, 'seed-nodeport'), { recursive: true });
     const r = await run(['run', parent]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/2 scenario\(s\)/);
   });
 
   it('bad input: one line, exit 2', async () => {
-    const dir = copyScenario('seed-input-drop');
+    const dir = await copyScenario('seed-input-drop');
     writeFileSync(join(dir, 'scenario.json'), '{"name": 1}');
     for (const args of [['run', dir], ['run', '/nonexistent/scn'], ['frob'], ['run', '--frob']]) {
       const r = await run(args);
