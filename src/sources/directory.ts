@@ -67,11 +67,13 @@ export async function listDumps(dir: string): Promise<DirectoryEntry[]> {
 /** Wrap an entry's source as the directory source (entries listed, this entry loaded). */
 export function asDirectorySource(dir: string, entries: DirectoryEntry[], entry: LoadedSource, entryPath: string): LoadedSource {
   const name = path.basename(entryPath);
-  const notes = [...entry.notes];
+  const head = `${dir.replace(/\/+$/, '')}/ holds `;
+  // Re-wrapping a directory source (its entries changed) replaces the old listing note.
+  const notes = entry.notes.filter((n) => !n.startsWith(head));
   if (entries.length > 1) {
     const names = entries.map((e) => e.name);
     const list = names.length > 5 ? `${names.slice(0, 5).join(', ')}, …` : names.join(', ');
-    notes.unshift(`${dir.replace(/\/+$/, '')}/ holds ${entries.length} dumps (${list}); showing ${name}`);
+    notes.unshift(`${head}${entries.length} dumps (${list}); showing ${name}`);
   }
   return {
     ...entry,

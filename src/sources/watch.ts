@@ -127,7 +127,7 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
       return;
     }
     if (changed && lastGood && lastEmitted === 'good') {
-      lastGood = { ...lastGood, source: { ...lastGood.source, entries: entries.map((e) => ({ ...e })) } };
+      lastGood = { ...lastGood, source: asDirectorySource(dir, entries, lastGood.source, lastGood.source.path ?? selected) };
       const src = lastGood.source;
       safely(() => callbacks.onLoaded(src, noChanges()));
     }

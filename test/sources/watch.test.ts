@@ -329,6 +329,7 @@ describe('watchSource: directory sources', () => {
     const t0 = Date.now();
     while (!loaded.some((s) => s.entries?.length === 2) && Date.now() - t0 < 3000) await sleep(10);
     expect(loaded.at(-1)!.entries!.map((e) => e.name)).toEqual(['a.rules', 'b.rules']);
+    expect(loaded.at(-1)!.notes.filter((n) => n.includes(' holds '))).toEqual([`${dir}/ holds 2 dumps (a.rules, b.rules); showing a.rules`]);
     expect(loaded.at(-1)!.path).toBe(a);
     // The selected entry changes.
     const a2 = valid(3002);
