@@ -127,7 +127,7 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
       return;
     }
     if (changed && lastGood && lastEmitted === 'good') {
-      lastGood = { ...lastGood, source: asDirectorySource(dir, entries, lastGood.source, lastGood.source.path ?? selected) };
+      lastGood = { ...lastGood, source: asDirectorySource(dir, entries, lastGood.source, lastGood.source.path ?? selected ?? dir) };
       const src = lastGood.source;
       safely(() => callbacks.onLoaded(src, noChanges()));
     }
