@@ -782,16 +782,14 @@ export class Run {
           probDetail = probDetail ? `${probDetail}; ${r.detail}` : r.detail;
           continue;
         }
-        if (r.detail.includes('-m set') || m.module === 'set') {
-          if (r.result === 'unknown') this.useDefault(DEFAULT_KEYS.ipsets);
-        }
+        if (r.result === 'unknown' && m.module === 'set') this.useDefault(DEFAULT_KEYS.ipsets);
         conds.push({ result: r.result, detail: r.detail });
         if (r.result === false) {
           ok = false;
           break;
         }
       }
-      if (conds.some((c) => c.result === 'unknown' && c.detail.includes('output interface unknown'))) this.useDefault(DEFAULT_KEYS.routes);
+      if (p.oifUnknown && rule.ip.oif) this.useDefault(DEFAULT_KEYS.routes);
     }
     const reasons: string[] = [];
     let failed: string | undefined;

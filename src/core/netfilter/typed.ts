@@ -7,15 +7,17 @@
 import type { Family, Match, Target } from '../model.js';
 import type { ExtParse, ExtensionBase } from '../extensions/types.js';
 
-const cache = new WeakMap<Match | Target, ExtParse<unknown>>();
+/** Cache slot on the model object (a symbol: invisible to JSON and to other code). */
+const SLOT: unique symbol = Symbol('iptscope.typed');
+type Cached = { [SLOT]?: ExtParse<unknown> };
 
 /** The typed value of a match or target for its extension (parse errors are values). */
 export function typedOf(m: Match | Target, ext: ExtensionBase<unknown>, family: Family): ExtParse<unknown> {
-  let r = cache.get(m);
+  let r = (m as Cached)[SLOT];
   if (r) return r;
   // Always parsed here from the generic options with the same extension: the engine does not
   // depend on how (or whether) the parser filled `typed`.
   r = ext.parse(m.options, family);
-  cache.set(m, r);
+  (m as Cached)[SLOT] = r;
   return r;
 }
