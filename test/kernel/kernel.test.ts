@@ -13,7 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listScenarios, loadScenario, type LoadedScenario } from '../../src/sources/scenario.js';
 import { expectedOutcomes, outcomePath, parseEndpoint } from '../../src/core/scenario-check.js';
-import type { Outcome, TraceResult } from '../../src/core/netfilter/types.js';
+import type { Outcome } from '../../src/core/netfilter/types.js';
+import { resolveContext, trace } from '../../src/core/netfilter/index.js';
+import { packetTraceOptions } from '../../src/core/scenario-run.js';
 import type { ExpectedOutcome } from '../../src/core/scenario.js';
 import { KernelSession, type FlowTargets } from './lib/replay.js';
 import { ipsetAvailable, kernelAvailable } from './lib/probe.js';
@@ -27,25 +29,9 @@ const SCENARIOS = path.join(ROOT, 'scenarios');
 const availability = await kernelAvailable();
 if (!availability.ok) console.log(`kernel conformance skipped: ${availability.reason}`);
 
-/** The engine, loaded when it exists (ENGINE's src/core/netfilter/index.ts). */
-interface Engine {
-  trace: (ruleset: unknown, context: unknown, packet: unknown, options?: unknown) => TraceResult;
-  resolveContext: (partial?: unknown) => { context: unknown; defaults: string[] };
-}
-async function loadEngine(): Promise<Engine | null> {
-  const mod = path.join(ROOT, 'src', 'core', 'netfilter', 'index.ts');
-  try {
-    return (await import(/* @vite-ignore */ mod)) as Engine;
-  } catch (e) {
-    console.log(`kernel conformance: engine not available (${(e as Error).message.split('\n')[0]}); comparing with the scenarios' expected paths only`);
-    return null;
-  }
-}
-
 const loaded: LoadedScenario[] = availability.ok
   ? await Promise.all((await listScenarios(SCENARIOS)).map((d) => loadScenario(d)))
   : [];
-const engine = availability.ok ? await loadEngine() : null;
 const haveIpset = availability.ok ? await ipsetAvailable() : false;
 
 /**
@@ -131,13 +117,8 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
         it(sp.name, async () => {
           if (setupError) throw new Error(`setting up ${sc.name} in the kernel failed: ${setupError.message}`);
           const exp = expectedOutcomes(sp.expect);
-          let engineOutcomes: Outcome[] = [];
-          if (engine) {
-            const { context } = engine.resolveContext(sc.context);
-            const assume = new Map<number, 'match' | 'nomatch'>();
-            for (const [line, v] of Object.entries(sp.assume ?? {})) assume.set(Number(line), v);
-            engineOutcomes = engine.trace(ls.parse.ruleset, context, sp.packet, { assume }).outcomes;
-          }
+          const { context } = resolveContext(sc.context);
+          const engineOutcomes: Outcome[] = trace(ls.parse.ruleset, context, sp.packet, packetTraceOptions(sp)).outcomes;
           const k = await session.replay(sp, pi, flowTargets(exp, engineOutcomes, sp.packet.reply === true));
           const where = `${sc.name} / ${sp.name}`;
           if (process.env.IPTSCOPE_KERNEL_RECORD) {
@@ -151,7 +132,7 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
 
           // 1. The engine: the kernel's path is one of its outcomes' paths.
           let matchedOutcome: Outcome | undefined;
-          if (engine) {
+          {
             const paths = engineOutcomes.map((o) => outcomePath(o));
             const idx = paths.findIndex((p) => p.join('\n') === k.path.join('\n'));
             if (idx < 0) {
@@ -183,7 +164,7 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
             throw new Error(`${problems.join('\n\n')}\n\nkernel trace:\n  ${k.lines.join('\n  ')}`);
           }
           expect(problems).toEqual([]);
-          if (engine) coverage.record(sc.name, sp.name, sp.packet, sc.family, ls.parse.ruleset, k.path);
+          coverage.record(sc.name, sp.name, sp.packet, sc.family, ls.parse.ruleset, k.path);
         }, 90_000);
       });
     });
