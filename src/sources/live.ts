@@ -67,6 +67,7 @@ export const LIVE_READS: Readonly<Record<string, readonly (readonly string[])[]>
     ['-6', '-j', 'rule', 'show'],
   ],
   ipset: [['save']],
+  nft: [['list', 'tables']],
 });
 
 /** Run one of the LIVE_READS (and nothing else) through `run`. */
@@ -416,6 +417,7 @@ export async function loadLive(opts: LiveOptions = {}): Promise<CapturedSource> 
       read(run, SAVE.ipv4[variant], ['-V'], timeoutMs).then((r) => firstLine(r.stdout || r.stderr), () => undefined),
       read(run, 'ip', ['-V'], timeoutMs).then((r) => firstLine(r.stdout || r.stderr), () => undefined),
       readIpsets(run, timeoutMs, notes),
+      foreignNftTables(run, timeoutMs, notes),
     ]);
     meta.hostname = hostname ?? '';
     if (kernel) meta.versions.kernel = kernel;
@@ -659,6 +661,41 @@ export function policyRulesFromIp(rules: unknown[], family: Family): string[] {
     if (table) parts.push(`lookup ${table}`);
     else if (str(r.action)) parts.push(String(r.action));
     out.push(`${family} ${num(r.priority) ?? 0}: ${parts.join(' ')}`);
+  }
+  return out;
+}
+
+/**
+ * nftables tables that iptables-nft did not create (firewalld's `inet firewalld`, kube-proxy's
+ * nftables mode `ip kube-proxy`, …): they see packets too, but iptables-save cannot show them.
+ * A note names them; an absent `nft` binary says nothing.
+ */
+async function foreignNftTables(run: Runner, timeoutMs: number, notes: string[]): Promise<void> {
+  let out: string;
+  try {
+    out = (await read(run, 'nft', ['list', 'tables'], timeoutMs)).stdout;
+  } catch (err) {
+    if (err instanceof RunFailure && err.kind !== 'missing') notes.push(`${err.message}: other nftables tables unknown`);
+    return;
+  }
+  const foreign = foreignTables(out);
+  if (foreign.length > 0) {
+    notes.push(
+      `nftables tables not made by iptables also see packets and are not shown here: ${foreign.join(', ')} (read them with nft list ruleset)`,
+    );
+  }
+}
+
+/** Tables of `nft list tables` output other than iptables-nft's own (ip/ip6 raw, mangle, nat, filter, security). */
+export function foreignTables(listing: string): string[] {
+  const own = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);
+  const out: string[] = [];
+  for (const line of listing.split('\n')) {
+    const m = /^table\s+(\S+)\s+(\S+)/.exec(line.trim());
+    if (!m) continue;
+    const [, family, name] = m;
+    if ((family === 'ip' || family === 'ip6') && own.has(name)) continue;
+    out.push(`${family} ${name}`);
   }
   return out;
 }

@@ -233,6 +233,12 @@ describe('error paths: one line with the cause and the remedy, exit 2', () => {
 });
 
 describe('converters', () => {
+  it('foreignTables: everything but iptables-nft\'s own ip/ip6 tables', async () => {
+    const { foreignTables } = await import('../../src/sources/live.js');
+    expect(foreignTables('table ip filter\ntable ip6 nat\ntable inet firewalld\ntable ip kube-proxy\ntable bridge filter\ntable ip6 security\n')).toEqual([
+      'inet firewalld', 'ip kube-proxy', 'bridge filter',
+    ]);
+  });
   it('notASaveDump accepts every line iptables-save prints and names the first other one', () => {
     expect(notASaveDump(DUMP4)).toBeUndefined();
     expect(notASaveDump(`${DUMP4}oops\n`)).toEqual({ line: DUMP4.split('\n').length, text: 'oops' });
