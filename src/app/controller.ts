@@ -12,7 +12,7 @@ import { overlayItems } from './overlays.js';
 import { entryHook, formToSpec, packetForRule, PACKET_FIELDS, specToForm } from './packet-form.js';
 import type { PacketForm } from './packet-form.js';
 import { callersOf, currentStep, selectedRule, viewChain } from './selectors.js';
-import type { PaneId } from './state.js';
+import type { DiffState, PaneId } from './state.js';
 import type { Store } from './store.js';
 
 /** What the controller needs from the engine (src/core/netfilter), injected for tests. */
@@ -24,7 +24,7 @@ export interface Engine {
 
 /** Optional extras (the DIFF area's structural / behavioural diff, when present). */
 export interface ControllerOptions {
-  diff?: (before: Ruleset, after: Ruleset) => { structural?: unknown; behaviour?: unknown };
+  diff?: (before: Ruleset, after: Ruleset, context: HostContext | null) => Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'>;
   /** Show the source's other family (its result arrives through `loaded`). */
   switchFamily?: (family: Family) => void;
   /** Open another dump of a directory source (its result arrives through `loaded`). */
@@ -150,7 +150,12 @@ export function createController(store: Store, engine: Engine | null, options: C
   function openDiff(): void {
     const s = store.getState();
     if (!s.previous || !s.ruleset) return flash('no earlier version to compare with: the diff view opens after a reload that changed rules', 'error');
-    const extra = options.diff ? options.diff(s.previous.ruleset, s.ruleset) : {};
+    let extra: Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'> = {};
+    try {
+      extra = options.diff ? options.diff(s.previous.ruleset, s.ruleset, context()) : {};
+    } catch (err) {
+      flash(`diff failed: ${err instanceof Error ? err.message : String(err)}; showing the rule changes only`, 'error');
+    }
     dispatch({
       type: 'openDiff',
       diff: { before: s.previous, after: { label: s.source?.label ?? 'now', ruleset: s.ruleset }, ...extra },
@@ -229,6 +234,18 @@ export function createController(store: Store, engine: Engine | null, options: C
       case 'edge':
         return dispatch({ type: 'moveEdge', edge: cmd.edge });
       case 'enter':
+        if (s.mode === 'diff' && s.diff && !s.overlay) {
+          // Enter on a packet that behaves differently: its trace on the new rules, in the panes.
+          const line = s.diff.lines?.[s.diff.cursor];
+          const probe = line?.probe !== undefined ? s.diff.probes?.[line.probe] : undefined;
+          if (!probe) return flash('Enter on a "!" line (a packet that behaves differently) shows its trace');
+          dispatch({ type: 'closeDiff' });
+          dispatch({ type: 'setForm', form: specToForm(probe.newTrace.packet) });
+          dispatch({ type: 'traced', result: probe.newTrace, count: false });
+          dispatch({ type: 'focus', pane: 'trace' });
+          const old = probe.oldTrace.outcomes.map((o) => `${o.verdict} ${o.disposition.text}`).join(' | ');
+          return flash(`${probe.label} — before: ${old || 'no outcome'}`);
+        }
         if (s.overlay?.kind === 'entries') {
           const item = overlayItems(s, 'entries')[s.overlay.cursor];
           dispatch({ type: 'closeOverlay' });

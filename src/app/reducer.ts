@@ -232,7 +232,8 @@ function move(s: AppState, delta: number, absolute?: number): AppState {
     return { ...s, overlay: { ...s.overlay, cursor: c, scroll: scrollFor(c, s.overlay.scroll, s.viewport.overlay, total) } };
   }
   if (s.mode === 'diff' && s.diff) {
-    const c = Math.max(0, absolute ?? s.diff.cursor + delta);
+    const total = s.diff.lines?.length ?? Number.MAX_SAFE_INTEGER;
+    const c = clamp(absolute ?? s.diff.cursor + delta, 0, Math.max(0, total - 1));
     return { ...s, diff: { ...s.diff, cursor: c } };
   }
   switch (s.focus) {
@@ -431,7 +432,7 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'moveEdge':
       return move(s, 0, a.edge === 'first' ? 0 : Number.MAX_SAFE_INTEGER);
     case 'page': {
-      const rows = s.overlay ? s.viewport.overlay : s.focus === 'chains' ? s.viewport.chains : s.focus === 'trace' ? s.viewport.trace : s.viewport.rules;
+      const rows = s.overlay || s.mode === 'diff' ? s.viewport.overlay : s.focus === 'chains' ? s.viewport.chains : s.focus === 'trace' ? s.viewport.trace : s.viewport.rules;
       return move(s, a.delta * Math.max(1, rows - 1));
     }
     case 'clickRow': {

@@ -110,8 +110,18 @@ export interface DiffState {
   after: { label: string; ruleset: Ruleset };
   structural?: unknown;
   behaviour?: unknown;
+  /** The diff as text lines (unified structural diff, then behaviour), when the DIFF area rendered it. */
+  lines?: DiffLine[];
+  /** Packets that behave differently, with both traces (lines point here by index). */
+  probes?: { label: string; oldTrace: TraceResult; newTrace: TraceResult }[];
   cursor: number;
   scroll: number;
+}
+
+/** One line of the diff view; `probe` when Enter on it shows that probe's traces. */
+export interface DiffLine {
+  text: string;
+  probe?: number;
 }
 
 export type Mode = 'explore' | 'diff';

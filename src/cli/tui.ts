@@ -19,7 +19,9 @@ import { grouped } from '../app/human.js';
 import type { SourceInfo } from '../app/state.js';
 import { createStore } from '../app/store.js';
 import type { CounterSample, SourceCallbacks } from '../app/effects/types.js';
-import type { Family } from '../core/model.js';
+import type { Family, Ruleset } from '../core/model.js';
+import type { HostContext, TraceResult } from '../core/netfilter/types.js';
+import type { DiffLine } from '../app/state.js';
 import type { ScenarioPacket } from '../core/scenario.js';
 import type { LoadedSource } from '../sources/types.js';
 import { CliError } from './errors.js';
@@ -322,14 +324,40 @@ function countRules(p: LoadPayload): number {
   return n;
 }
 
-/** The DIFF area's structural diff for the diff view, when its module is present. */
-async function loadDiff(): Promise<{ diffFn?: (a: import('../core/model.js').Ruleset, b: import('../core/model.js').Ruleset) => { structural?: unknown } }> {
+type DiffExtra = Omit<import('../app/state.js').DiffState, 'before' | 'after' | 'cursor' | 'scroll'>;
+
+/**
+ * The DIFF area's structural and behavioural diff for the diff view, when its module is present
+ * (loaded by name so this file builds without it): the unified text of both, with each packet
+ * that behaves differently pointing at its two traces.
+ */
+async function loadDiff(): Promise<{ diffFn?: (a: Ruleset, b: Ruleset, ctx: HostContext | null) => DiffExtra }> {
   const spec = '../core/diff/index.js';
   try {
-    const mod = (await import(spec)) as { diffStructural?: (a: unknown, b: unknown) => unknown };
-    const fn = mod.diffStructural;
-    if (typeof fn !== 'function') return {};
-    return { diffFn: (a, b) => ({ structural: fn(a, b) }) };
+    const mod = (await import(spec)) as {
+      diffStructural?: (a: Ruleset, b: Ruleset) => unknown;
+      diffBehaviour?: (a: Ruleset, b: Ruleset, ca: HostContext, cb: HostContext) => { changes: { probe: { label: string }; oldTrace: TraceResult; newTrace: TraceResult }[] };
+      formatStructuralText?: (d: unknown, o: { color: boolean }) => string;
+      formatBehaviourText?: (d: unknown, o: { color: boolean }) => string;
+    };
+    const { diffStructural, diffBehaviour, formatStructuralText, formatBehaviourText } = mod;
+    if (typeof diffStructural !== 'function' || typeof formatStructuralText !== 'function') return {};
+    return {
+      diffFn: (a, b, ctx) => {
+        const structural = diffStructural(a, b);
+        const lines: DiffLine[] = formatStructuralText(structural, { color: false }).split('\n').filter((l) => l !== '').map((text) => ({ text }));
+        if (!ctx || typeof diffBehaviour !== 'function' || typeof formatBehaviourText !== 'function') return { structural, lines };
+        const behaviour = diffBehaviour(a, b, ctx, ctx);
+        const probes = behaviour.changes.map((c) => ({ label: c.probe.label, oldTrace: c.oldTrace, newTrace: c.newTrace }));
+        let n = -1;
+        for (const text of formatBehaviourText(behaviour, { color: false }).split('\n')) {
+          if (text === '') continue;
+          if (text.startsWith('! ')) n++;
+          lines.push({ text, probe: text.startsWith('! ') && n < probes.length ? n : undefined });
+        }
+        return { structural, behaviour, lines, probes };
+      },
+    };
   } catch {
     return {};
   }

@@ -166,6 +166,26 @@ describe('controller', () => {
     c.exec({ id: 'back' });
     expect(store.getState().mode).toBe('explore');
   });
+  it('the diff view shows the DIFF area\'s lines; Enter on a packet line shows its new trace', () => {
+    const store = loadedStore();
+    const r = clusterIpTrace();
+    const c = createController(store, recordingEngine(), {
+      diff: () => ({ lines: [{ text: '--- a' }, { text: '! pod → svc' , probe: 0 }, { text: '-   DROP' }], probes: [{ label: 'pod → svc', oldTrace: r, newTrace: r }] }),
+    });
+    c.loaded(payload(loadedStore().getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000));
+    c.exec({ id: 'diff' });
+    expect(store.getState().diff?.lines?.length).toBe(3);
+    c.exec({ id: 'enter' });
+    expect(store.getState().mode).toBe('diff');
+    expect(store.getState().flash?.text).toMatch(/Enter on a "!" line/);
+    c.exec({ id: 'move', delta: 1 });
+    c.exec({ id: 'enter' });
+    const s = store.getState();
+    expect(s.mode).toBe('explore');
+    expect(s.trace?.result).toBe(r);
+    expect(s.simPackets).toBe(0);
+    expect(s.flash?.text).toMatch(/pod → svc — before: ACCEPT forwarded out cni0/);
+  });
   it('without the engine, tracing says so', () => {
     const store = loadedStore();
     const c = createController(store, null);

@@ -7,7 +7,7 @@ import { COMMANDS } from '../../app/command.js';
 import { humanRate } from '../../app/human.js';
 import { overlayItems } from '../../app/overlays.js';
 import type { OverlayItem } from '../../app/overlays.js';
-import type { AppState, DiffState, RuleChange } from '../../app/state.js';
+import type { AppState, DiffLine, DiffState, RuleChange } from '../../app/state.js';
 import type { Diagnostic } from '../../core/model.js';
 import { KEYMAP } from '../keymap.js';
 import { cell, fg, fit, segments, stripControls, truncate } from '../text.js';
@@ -143,9 +143,34 @@ export function renderOverlay(state: AppState, width: number, height: number): P
 
 const diffCache = new WeakMap<DiffState, RuleChange[]>();
 
+/** Colour of a unified-diff line by its first character. */
+function diffColor(text: string): string {
+  if (text.startsWith('+++') || text.startsWith('---')) return 'white,bold';
+  if (text.startsWith('+')) return 'green';
+  if (text.startsWith('-')) return 'red';
+  if (text.startsWith('@@')) return 'cyan';
+  if (text.startsWith('!')) return 'magenta,bold';
+  if (text.startsWith('#')) return 'yellow';
+  return '';
+}
+
+function renderDiffLines(d: DiffState, lines: DiffLine[], width: number, height: number): PaneContent {
+  const cursor = Math.min(d.cursor, Math.max(0, lines.length - 1));
+  const start = Math.max(0, Math.min(cursor - Math.floor(height / 2), lines.length - height));
+  const out: string[] = [];
+  for (let i = start; i < Math.min(lines.length, start + height); i++) {
+    const l = segments([[lines[i].text, diffColor(lines[i].text)]], width);
+    out.push(i === cursor ? `{inverse}${l}{/inverse}` : l);
+  }
+  if (lines.length === 0) out.push(fg('gray', cell('No difference.', width)));
+  const label = ` Diff · ${truncate(stripControls(d.before.label), 30)} → ${truncate(stripControls(d.after.label), 30)} · ${cursor + 1}/${lines.length} · Enter on ! shows the trace · d/Esc back `.replace(/[{}]/g, '');
+  return { label, lines: out };
+}
+
 /** The diff view: the rules changed between the two snapshots, as a unified list. */
 export function renderDiff(state: AppState, width: number, height: number): PaneContent {
   const d = state.diff!;
+  if (d.lines) return renderDiffLines(d, d.lines, width, height);
   let changes = diffCache.get(d);
   if (!changes) diffCache.set(d, (changes = computeChanges(d.before.ruleset, d.after.ruleset)));
   const label = ` Diff · ${truncate(stripControls(d.before.label), 30)} → ${truncate(stripControls(d.after.label), 30)} · ${changes.length} change${changes.length === 1 ? '' : 's'} `.replace(/[{}]/g, '');
