@@ -47,6 +47,26 @@ describe('iptscope capture', () => {
     expect(out.join('')).toMatch(/INPUT/);
   });
 
+  it('every command takes the bundle as SOURCE (show, lint, diff, trace)', async () => {
+    const { dir, io } = setup(good);
+    const file = path.join(dir, 'n.bundle');
+    expect(await main(['capture', '-o', file], io)).toBe(0);
+    const runs: [string[], RegExp][] = [
+      [['show', file, '--table', 'filter', '--chain', 'INPUT'], /dpt:22|--dport 22/],
+      [['lint', file], /./],
+      [['diff', file, file], /^/], // identical: nothing to report
+      [['trace', file, '--proto', 'tcp', '--src', '192.0.2.9', '--sport', '4000', '--dst', '192.0.2.2', '--dport', '22', '--iif', 'eth0'], /ACCEPT/],
+    ];
+    for (const [args, expected] of runs) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(args, { ...io, out: (t) => void out.push(t), err: (t) => void err.push(t) });
+      expect(err.join(''), args.join(' ')).not.toMatch(/damaged|not a source|internal error/);
+      expect(code, `${args[0]}: ${err.join('')}`).toBeLessThan(2);
+      expect(out.join(''), args.join(' ')).toMatch(expected);
+    }
+  });
+
   it('-o - writes to stdout', async () => {
     const { io, out } = setup(good);
     expect(await main(['capture', '-o', '-'], io)).toBe(0);
