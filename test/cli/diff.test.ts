@@ -108,7 +108,7 @@ describe('iptscope diff: text output', () => {
     expect(r.out).toMatch(/# {2}\+5 pkts \+300 bytes\s+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT/);
   });
 
-  it.each([
+  it.each<{ name: string; tty: boolean; env: Record<string, string>; args: string[]; color: boolean }>([
     { name: 'terminal', tty: true, env: {}, args: [], color: true },
     { name: 'terminal with NO_COLOR', tty: true, env: { NO_COLOR: '1' }, args: [], color: false },
     { name: 'pipe', tty: false, env: {}, args: [], color: false },

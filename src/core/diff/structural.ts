@@ -428,10 +428,13 @@ function rawBody(r: Rule): string {
   return k < 0 ? raw : raw.slice(k + 2);
 }
 
-/** True when both chains have the same rule lines (ignoring counters and surrounding spaces). */
+/**
+ * True when both chains have the same rule lines (ignoring counters). A false "not the same" only
+ * costs the slower path, which compares canonical texts.
+ */
 function sameRawRules(a: Rule[], b: Rule[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (rawBody(a[i]).trim() !== rawBody(b[i]).trim()) return false;
+  for (let i = 0; i < a.length; i++) if (rawBody(a[i]) !== rawBody(b[i])) return false;
   return true;
 }
 
