@@ -235,3 +235,64 @@ describe('iptscope diff: behaviour', () => {
     expect(b.skipped[0].reason).toContain('nosuchif');
   });
 });
+
+describe('iptscope diff: any SOURCE kind (a capture bundle with both families)', () => {
+  const v4 = fw('DROP', base);
+  const v6 = '*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n';
+  const context = {
+    hostname: 'node-9',
+    interfaces: [
+      { name: 'lo', kind: 'loopback', addresses: ['127.0.0.1/8', '::1/128'] },
+      { name: 'ens5', addresses: ['172.31.9.9/20', '2001:db8:9::9/64'] },
+    ],
+    routes: [
+      { dst: 'default', dev: 'ens5', via: '172.31.0.1' },
+      { dst: '172.31.0.0/20', dev: 'ens5' },
+    ],
+  };
+
+  async function bundle(name: string): Promise<string> {
+    const { writeBundle } = await import('../../src/sources/bundle.js');
+    const { parseRuleset } = await import('../../src/core/parse/index.js');
+    const text = writeBundle({
+      kind: 'live',
+      label: 'live host node-9',
+      rulesets: { ipv4: parseRuleset(v4, { file: 'ipv4' }), ipv6: parseRuleset(v6, { file: 'ipv6', family: 'ipv6' }) },
+      texts: { ipv4: v4, ipv6: v6 },
+      context,
+      capturedAt: '2026-11-27T06:00:00Z',
+      notes: [],
+    });
+    return file(name, text);
+  }
+
+  it('compares each family; the family missing on one side is all removed; the bundle context is used', async () => {
+    const b = await bundle('node.bundle');
+    const r = await cli([b, NEW, '--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.out);
+    expect(doc.old.kind).toBe('bundle');
+    expect(doc.families.map((f: { family: string }) => f.family)).toEqual(['ipv4', 'ipv6']);
+    const [f4, f6] = doc.families;
+    expect(f4.structural.summary).toMatchObject({ rulesRemoved: 1, rulesAdded: 0 });
+    expect(f6.structural.summary).toMatchObject({ tablesRemoved: 1, rulesRemoved: 1 });
+    expect(doc.notes.some((n: string) => n.startsWith('no host context'))).toBe(false);
+    // Probes start from the bundle's host: its uplink and address.
+    const labels = f4.behaviour.changes.map((c: { probe: { label: string } }) => c.probe.label);
+    expect(labels).toContain('outside 203.0.113.10 → 172.31.9.9:22/tcp');
+  });
+
+  it('a bundle against itself is identical', async () => {
+    const b = await bundle('same.bundle');
+    const r = await cli([b, b]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+  });
+
+  it('text output heads each family when there are two', async () => {
+    const r = await cli([await bundle('x.bundle'), NEW, '--no-behaviour']);
+    expect(r.out).toContain('# ipv4\n--- ');
+    expect(r.out).toContain('# ipv6\n--- ');
+    expect(r.out).toContain('# table filter removed');
+  });
+});
