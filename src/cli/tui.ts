@@ -20,7 +20,7 @@ import type { SourceInfo } from '../app/state.js';
 import { createStore } from '../app/store.js';
 import type { CounterSample, SourceCallbacks } from '../app/effects/types.js';
 import type { Family, Ruleset } from '../core/model.js';
-import type { HostContext, TraceResult } from '../core/netfilter/types.js';
+import type { HostContext } from '../core/netfilter/types.js';
 import type { DiffLine } from '../app/state.js';
 import type { ScenarioPacket } from '../core/scenario.js';
 import type { LoadedSource } from '../sources/types.js';
@@ -73,16 +73,10 @@ function parseArgs(args: string[]): TuiArgs | 'help' {
   return out;
 }
 
-/** The engine, when its module is present (loaded by name so this file builds before it lands). */
+/** The engine (src/core/netfilter) as the controller uses it. */
 export async function loadEngine(): Promise<Engine | null> {
-  const spec = '../core/netfilter/index.js';
-  try {
-    const mod = (await import(spec)) as Partial<Engine>;
-    if (typeof mod.trace !== 'function' || typeof mod.resolveContext !== 'function') return null;
-    return { trace: mod.trace, resolveContext: mod.resolveContext, validatePacket: mod.validatePacket };
-  } catch {
-    return null;
-  }
+  const mod = await import('../core/netfilter/index.js');
+  return { trace: mod.trace, resolveContext: mod.resolveContext, validatePacket: mod.validatePacket };
 }
 
 /** Which family to show: the asked one, else ipv4 when it has rules, else ipv6 when present. */
@@ -327,38 +321,25 @@ function countRules(p: LoadPayload): number {
 type DiffExtra = Omit<import('../app/state.js').DiffState, 'before' | 'after' | 'cursor' | 'scroll'>;
 
 /**
- * The DIFF area's structural and behavioural diff for the diff view, when its module is present
- * (loaded by name so this file builds without it): the unified text of both, with each packet
- * that behaves differently pointing at its two traces.
+ * The DIFF area's structural and behavioural diff for the diff view: the unified text of both,
+ * with each packet that behaves differently pointing at its two traces.
  */
-async function loadDiff(): Promise<{ diffFn?: (a: Ruleset, b: Ruleset, ctx: HostContext | null) => DiffExtra }> {
-  const spec = '../core/diff/index.js';
-  try {
-    const mod = (await import(spec)) as {
-      diffStructural?: (a: Ruleset, b: Ruleset) => unknown;
-      diffBehaviour?: (a: Ruleset, b: Ruleset, ca: HostContext, cb: HostContext) => { changes: { probe: { label: string }; oldTrace: TraceResult; newTrace: TraceResult }[] };
-      formatStructuralText?: (d: unknown, o: { color: boolean }) => string;
-      formatBehaviourText?: (d: unknown, o: { color: boolean }) => string;
-    };
-    const { diffStructural, diffBehaviour, formatStructuralText, formatBehaviourText } = mod;
-    if (typeof diffStructural !== 'function' || typeof formatStructuralText !== 'function') return {};
-    return {
-      diffFn: (a, b, ctx) => {
-        const structural = diffStructural(a, b);
-        const lines: DiffLine[] = formatStructuralText(structural, { color: false }).split('\n').filter((l) => l !== '').map((text) => ({ text }));
-        if (!ctx || typeof diffBehaviour !== 'function' || typeof formatBehaviourText !== 'function') return { structural, lines };
-        const behaviour = diffBehaviour(a, b, ctx, ctx);
-        const probes = behaviour.changes.map((c) => ({ label: c.probe.label, oldTrace: c.oldTrace, newTrace: c.newTrace }));
-        let n = -1;
-        for (const text of formatBehaviourText(behaviour, { color: false }).split('\n')) {
-          if (text === '') continue;
-          if (text.startsWith('! ')) n++;
-          lines.push({ text, probe: text.startsWith('! ') && n < probes.length ? n : undefined });
-        }
-        return { structural, behaviour, lines, probes };
-      },
-    };
-  } catch {
-    return {};
-  }
+async function loadDiff(): Promise<{ diffFn: (a: Ruleset, b: Ruleset, ctx: HostContext | null) => DiffExtra }> {
+  const { diffStructural, diffBehaviour, formatStructuralText, formatBehaviourText } = await import('../core/diff/index.js');
+  return {
+    diffFn: (a, b, ctx) => {
+      const structural = diffStructural(a, b);
+      const lines: DiffLine[] = formatStructuralText(structural, { color: false }).split('\n').filter((l) => l !== '').map((text) => ({ text }));
+      if (!ctx) return { structural, lines };
+      const behaviour = diffBehaviour(a, b, ctx, ctx);
+      const probes = behaviour.changes.map((c) => ({ label: c.probe.label, oldTrace: c.oldTrace, newTrace: c.newTrace }));
+      let n = -1;
+      for (const text of formatBehaviourText(behaviour, { color: false }).split('\n')) {
+        if (text === '') continue;
+        if (text.startsWith('! ')) n++;
+        lines.push({ text, probe: text.startsWith('! ') && n < probes.length ? n : undefined });
+      }
+      return { structural, behaviour, lines, probes };
+    },
+  };
 }
