@@ -17,8 +17,13 @@ if (!HAS_TMUX) console.warn('test/e2e/tui.test.ts: tmux not found — explorer e
 let counter = 0;
 const sessions: string[] = [];
 
+/** Our own tmux server (-L): nobody else's sessions or kill-server can touch these tests. */
+const SOCKET = `iptscope-e2e-${process.pid}`;
+
 function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
+  // CI may run without a locale: tmux then draws non-ASCII as `_`.
+  const env = { ...process.env, LANG: process.env.LANG || 'C.UTF-8' };
+  return execFileSync('tmux', ['-L', SOCKET, '-u', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 
 function shellQuote(s: string): string {
@@ -30,8 +35,16 @@ function start(args: string[], w = 120, h = 40): string {
   const name = `iptscope-e2e-${process.pid}-${++counter}`;
   sessions.push(name);
   const cmd = `cd ${shellQuote(ROOT)} && node bin/iptscope.js ${args.map(shellQuote).join(' ')}; echo EXIT:$?; sleep 600`;
-  tmux('new-session', '-d', '-s', name, '-x', String(w), '-y', String(h), cmd);
-  return name;
+  // The server exits with its last session; a new session racing that exit is retried.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      tmux('new-session', '-d', '-s', name, '-x', String(w), '-y', String(h), cmd);
+      return name;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      spawnSync('sleep', ['0.2']);
+    }
+  }
 }
 
 function screen(name: string): string {
@@ -94,7 +107,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     tmp = mkdtempSync(join(tmpdir(), 'iptscope-e2e-'));
   });
   afterEach(() => {
-    for (const s of sessions.splice(0)) spawnSync('tmux', ['kill-session', '-t', s]);
+    for (const s of sessions.splice(0)) spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', s]);
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
