@@ -223,6 +223,16 @@ describe('headless screen', () => {
     await ui.done;
     expect(text().length).toBeGreaterThan(1000);
   });
+  it('live rates show as packets/s and bytes/s per rule and per chain', () => {
+    const store = loadedStore();
+    store.dispatch({ type: 'showChain', chain: 'KUBE-SERVICES' });
+    store.dispatch({ type: 'countersSampled', at: 1, rules: new Map([['nat:KUBE-SERVICES:2', { pps: 1500, bps: 90_000 }]]), chains: new Map([['nat:KUBE-SERVICES', { pps: 1500, bps: 90_000 }]]) });
+    const rules = renderRules(store.getState(), 150, 6, 0).lines.map(untag);
+    expect(rules[0]).toMatch(/pkt\/s\s+B\/s/);
+    expect(rules[2]).toMatch(/1\.5K\/s\s+90KB\/s/);
+    const chains = renderChains(store.getState(), 50, 12, 0).lines.map(untag);
+    expect(chains.find((l) => l.includes('KUBE-SERVICES'))).toMatch(/1\.5K\/s\s+90KB\/s/);
+  });
   it('a mouse click selects the row under the pointer; the wheel scrolls', () => {
     const store = loadedStore();
     store.dispatch({ type: 'clickRow', pane: 'chains', row: 5 });

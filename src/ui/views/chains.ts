@@ -78,6 +78,8 @@ export function renderChains(state: AppState, width: number, height: number, now
         const sim = simChainPackets(state, row.table, ch.name);
         const cnt = rate && rate.pps > 0 ? humanRate(rate.pps) : sim > 0 ? `${sim}⚑` : pk !== undefined && pk > 0 ? humanCount(pk) : '';
         tail.push([fit(cnt, 7, 'right'), rate && rate.pps > 0 ? 'yellow' : sim > 0 ? 'magenta' : 'gray']);
+        // Bytes/s too when the pane is wide enough.
+        if (state.rates && w >= 48) tail.push([fit(rate && rate.bps > 0 ? humanRate(rate.bps).replace('/s', 'B/s') : '', 8, 'right'), 'yellow']);
       }
       const tailW = tail.reduce((n, [t]) => n + t.length, 0);
       const nameW = Math.max(4, w - 3 - tailW);
