@@ -258,3 +258,34 @@ describe('trace: conntrack state, reply direction and unknown matches', () => {
     expect(text).toMatch(/assumed nomatch \(explored\)/);
   });
 });
+
+describe('trace: entry mark, output interface and nth packets', () => {
+  it('--mark sets the skb mark on entry (KUBE-FORWARD accepts 0x4000-marked packets)', async () => {
+    const base = [DEMO, '--proto', 'tcp', '--src', '10.244.1.10', '--sport', '40100', '--dst', '10.244.1.12', '--dport', '80', '--iif', 'cni0', '--json'];
+    const plain = JSON.parse((await run(base)).out).outcomes[0];
+    const marked = JSON.parse((await run([...base, '--mark', '0x4000'])).out).outcomes[0];
+    const decisive = (o: { steps: { kind: string; matched: unknown; chain: string; rule: number }[] }) =>
+      o.steps.filter((s) => s.kind === 'rule' && s.matched === true).map((s) => `${s.chain}:${s.rule}`);
+    expect(decisive(plain)).not.toContain('KUBE-FORWARD:2');
+    expect(decisive(marked)).toContain('KUBE-FORWARD:2');
+    expect(marked.verdict).toBe('ACCEPT');
+  });
+
+  it('--packet-number decides -m statistic --mode nth', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iptscope-trace-'));
+    const file = join(dir, 'nth.rules');
+    writeFileSync(file, ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '-A INPUT -p udp -m statistic --mode nth --every 3 --packet 0 -j DROP', 'COMMIT', ''].join('\n'));
+    const args = [file, '--proto', 'udp', '--src', '10.0.0.1', '--dst', '127.0.0.1', '--dport', '53', '--iif', 'lo', '--json'];
+    const verdicts: string[] = [];
+    for (const n of ['0', '1', '2', '3']) verdicts.push(JSON.parse((await run([...args, '--packet-number', n])).out).outcomes.map((o: { verdict: string }) => o.verdict).join('|'));
+    // Like xt_statistic: the counter starts at --packet (0) and a packet matches when it wraps
+    // past every-1, so with --every 3 --packet 0 the third packet (number 2) is the first to match.
+    expect(verdicts).toEqual(['ACCEPT', 'ACCEPT', 'DROP', 'ACCEPT']);
+  });
+
+  it('--oif forces the output interface of a locally generated packet', async () => {
+    const r = JSON.parse((await run([DEMO, '--proto', 'udp', '--src', '192.168.6.160', '--sport', '5353', '--dst', '8.8.8.8', '--dport', '53', '--local', '--oif', 'eth0', '--json'])).out);
+    expect(r.outcomes[0].disposition).toMatchObject({ kind: 'sent', iface: 'eth0' });
+  });
+});
+
