@@ -11,6 +11,7 @@ import { trace, validatePacket } from '../netfilter/index.js';
 import { outcomePath } from '../scenario-check.js';
 import type { HostContext, Outcome, PacketSpec, PacketState, TraceResult } from '../netfilter/types.js';
 import { deriveProbes, userProbe } from './probes.js';
+import { diffStructural } from './structural.js';
 import type { BehaviourChange, BehaviourDiff, BehaviourOptions, OutcomeSummary, Probe, StructuralDiff } from './types.js';
 
 /** Default bound on traced (derived) probes. */
@@ -109,7 +110,8 @@ export function diffBehaviour(
 ): BehaviourDiff {
   const max = opts.maxProbes ?? DEFAULT_MAX_PROBES;
   const maxOutcomes = opts.maxOutcomes ?? 64;
-  const derived = opts.derive === false ? [] : deriveProbes(a, b, ctxB, opts.structural);
+  const structural = opts.exhaustive ? undefined : (opts.structural ?? diffStructural(a, b));
+  const derived = opts.derive === false ? [] : deriveProbes(a, b, ctxB, structural);
   const family = b.family;
   const user = extraPackets.map(userProbe);
   const chosen = derived.length > max ? derived.slice(0, max) : derived;
@@ -126,7 +128,7 @@ export function diffBehaviour(
   }
   const defaults = new Set<string>();
   const seen = new Set<string>();
-  const unchanged = sameOutsideChanges(opts.structural, ctxA, ctxB);
+  const unchanged = sameOutsideChanges(structural, ctxA, ctxB);
   for (const probe of [...user, ...chosen]) {
     const key = JSON.stringify(probe.packet);
     if (seen.has(key)) continue;

@@ -222,6 +222,12 @@ export interface BehaviourOptions {
   maxOutcomes?: number;
   /** False: trace only the user's packets (e.g. identical rules on the same host). Default true. */
   derive?: boolean;
-  /** A structural diff of the same pair: probes reaching changed chains are traced first. */
+  /**
+   * A structural diff of the same pair (computed when absent): probes named by changed rules and
+   * reaching changed chains are traced first, and probes that never touch a changed chain are not
+   * traced again on the new side.
+   */
   structural?: StructuralDiff;
+  /** True: no structural shortcut or ordering — every probe traced on both sides (for checking). */
+  exhaustive?: boolean;
 }

@@ -134,8 +134,8 @@ describe('diffBehaviour: the untouched-chains shortcut never hides a change', ()
       const b = parse(y);
       const s = diffStructural(a, b);
       const fast = diffBehaviour(a, b, ctx, ctx, [], { structural: s });
-      // Without the structural diff there is no shortcut: every probe is traced on both sides.
-      const full = diffBehaviour(a, b, ctx, ctx, [], {});
+      // Exhaustive: no shortcut, every probe traced on both sides.
+      const full = diffBehaviour(a, b, ctx, ctx, [], { exhaustive: true });
       const labels = (d: BehaviourDiff) => d.changes.map((c) => `${c.probe.label} ${c.differences.join('; ')}`).sort();
       expect(labels(fast)).toEqual(labels(full));
       expect(fast.probesTraced).toBe(full.probesTraced);
