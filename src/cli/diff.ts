@@ -37,6 +37,7 @@ options:
   --traces N|all       JSON: full traces of the first N differing packets (default ${DEFAULT_TRACES})
   --no-behaviour       structural diff only
   -U, --unified N      context rules around changes (default 3)
+  --counters           list counter deltas (both dumps with counters; always in --json)
   --color, --no-color  force colour on or off (default: on a terminal, unless NO_COLOR is set)
 
 exit status: 0 same rules (counters may differ), 1 different, 2 error.
@@ -52,6 +53,7 @@ interface Options {
   traces: number;
   behaviour: boolean;
   unified: number;
+  counters: boolean;
   color?: boolean;
 }
 
@@ -63,7 +65,7 @@ function intArg(flag: string, v: string | undefined, min: number): number {
 }
 
 function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, traces: DEFAULT_TRACES, behaviour: true, unified: 3 };
+  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, traces: DEFAULT_TRACES, behaviour: true, unified: 3, counters: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -106,6 +108,9 @@ function parseArgs(args: string[]): Options | 'help' {
       case '-U':
       case '--unified':
         o.unified = intArg(flag, value(), 0);
+        break;
+      case '--counters':
+        o.counters = true;
         break;
       case '--color':
       case '--colour':
@@ -328,7 +333,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const text: string[] = [];
   for (const r of results) {
-    const part = formatStructuralText(r.structural, { color }) + (r.behaviour ? formatBehaviourText(r.behaviour, { color }) : '');
+    const part = formatStructuralText(r.structural, { color, counters: opts.counters }) + (r.behaviour ? formatBehaviourText(r.behaviour, { color }) : '');
     if (part.length === 0) continue;
     if (families.length > 1) text.push(`# ${r.family}\n`);
     text.push(part);

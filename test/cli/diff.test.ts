@@ -102,10 +102,26 @@ describe('iptscope diff: text output', () => {
     expect(r.out).toContain('@@ filter INPUT @@ policy DROP → ACCEPT\n-:INPUT DROP\n+:INPUT ACCEPT\n');
   });
 
-  it('counters only: exit 0 with the deltas', async () => {
-    const r = await cli([C1, C2, '--no-behaviour']);
+  it('counters only: exit 0, nothing printed unless --counters', async () => {
+    expect(await cli([C1, C2, '--no-behaviour'])).toEqual({ code: 0, out: '', err: '' });
+  });
+
+  it('counters only with --counters: exit 0 with the deltas', async () => {
+    const r = await cli([C1, C2, '--no-behaviour', '--counters']);
+    expect(r.code).toBe(0);
     expect(r.out).toContain('@@ filter INPUT @@ counters only');
     expect(r.out).toMatch(/# {2}\+5 pkts \+300 bytes\s+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT/);
+  });
+
+  it('rules and counters changed: counters summarised, listed with --counters', async () => {
+    const c3 = file('c3.rules', `*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[9:540] -A INPUT -i lo -j ACCEPT\n[15:900] -A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT\nCOMMIT\n`);
+    const plain = await cli([C1, c3, '--no-behaviour']);
+    expect(plain.code).toBe(1);
+    expect(plain.out).not.toContain('# counters moved');
+    expect(plain.out).toContain('+-A INPUT -p tcp -m tcp --dport 2222 -j ACCEPT  # +5 pkts +300 bytes');
+    expect(plain.out).toContain('# 1 rule changed, 2 counter changes (--counters lists them)');
+    const listed = await cli([C1, c3, '--no-behaviour', '--counters']);
+    expect(listed.out).toMatch(/# counters moved on 1 rule\n# {2}\+8 pkts \+480 bytes\s+-A INPUT -i lo -j ACCEPT/);
   });
 
   it.each<{ name: string; tty: boolean; env: Record<string, string>; args: string[]; color: boolean }>([

@@ -9,6 +9,11 @@ import type { BehaviourDiff, ChainDiff, CounterDelta, OutcomeSummary, Structural
 /** Options of the text rendering. */
 export interface TextOptions {
   color: boolean;
+  /**
+   * List counter deltas (chains whose rules only counted packets, per-rule deltas). Default false:
+   * snapshots of a busy node move counters everywhere; the summary line still counts them.
+   */
+  counters?: boolean;
   /** Counter changes shown per chain (the JSON has all). Default 20. */
   maxCounterLines?: number;
 }
@@ -58,16 +63,21 @@ function chainNote(c: ChainDiff): string {
   return parts.join('; ');
 }
 
-/** The structural diff as a unified diff. Empty string when identical and no counters moved. */
+/**
+ * The structural diff as a unified diff. Empty string when the rules are identical (unless
+ * `counters` is set and counters moved).
+ */
 export function formatStructuralText(d: StructuralDiff, opts: TextOptions): string {
   const paint = painter(opts.color);
   const maxCounters = opts.maxCounterLines ?? 20;
+  const counters = opts.counters ?? false;
   const out: string[] = [];
-  if (d.tables.length === 0) return '';
+  if (d.tables.length === 0 || (d.identical && !counters)) return '';
   out.push(paint('bold', `--- ${d.old}`), paint('bold', `+++ ${d.new}`));
   for (const t of d.tables) {
     if (t.status !== 'modified') out.push(paint('bold', `# table ${t.table} ${t.status}`));
     for (const c of t.chains) {
+      if (c.status === 'unchanged' && !counters) continue;
       const note = chainNote(c);
       out.push(paint('cyan', `@@ ${t.table} ${c.chain} @@`) + (note ? ' ' + note : ''));
       const decl = (name: string, policy: string | null) => `:${name} ${policy ?? '-'}`;
@@ -92,6 +102,7 @@ export function formatStructuralText(d: StructuralDiff, opts: TextOptions): stri
           else out.push(paint('green', '+' + l.new!.text) + tail);
         }
       }
+      if (!counters) continue;
       if (c.chainCounters) out.push(paint('yellow', `# chain counters ${formatDelta(c.chainCounters)}`));
       if (c.counters.length > 0) {
         out.push(paint('yellow', `# counters moved on ${plural(c.counters.length, 'rule')}`));
@@ -101,7 +112,8 @@ export function formatStructuralText(d: StructuralDiff, opts: TextOptions): stri
       }
     }
   }
-  out.push(paint('bold', `# ${summaryLine(d)}`));
+  const hint = !counters && d.summary.countersChanged > 0 ? ' (--counters lists them)' : '';
+  out.push(paint('bold', `# ${summaryLine(d)}${hint}`));
   return out.join('\n') + '\n';
 }
 
