@@ -37,7 +37,9 @@ options:
   --traces N|all       JSON: full traces of the first N differing packets (default ${DEFAULT_TRACES})
   --no-behaviour       structural diff only
   -U, --unified N      context rules around changes (default 3)
-  --counters           list counter deltas (both dumps with counters; always in --json)
+  --counters, --no-counters
+                       list counter deltas (both dumps with counters), or not; default: only
+                       when the rules are identical (always in --json)
   --color, --no-color  force colour on or off (default: on a terminal, unless NO_COLOR is set)
 
 exit status: 0 same rules (counters may differ), 1 different, 2 error.
@@ -53,7 +55,7 @@ interface Options {
   traces: number;
   behaviour: boolean;
   unified: number;
-  counters: boolean;
+  counters?: boolean;
   color?: boolean;
 }
 
@@ -65,7 +67,7 @@ function intArg(flag: string, v: string | undefined, min: number): number {
 }
 
 function parseArgs(args: string[]): Options | 'help' {
-  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, traces: DEFAULT_TRACES, behaviour: true, unified: 3, counters: false };
+  const o: Options = { sources: [], json: false, packets: [], packetFiles: [], maxProbes: DEFAULT_MAX_PROBES, traces: DEFAULT_TRACES, behaviour: true, unified: 3 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -111,6 +113,9 @@ function parseArgs(args: string[]): Options | 'help' {
         break;
       case '--counters':
         o.counters = true;
+        break;
+      case '--no-counters':
+        o.counters = false;
         break;
       case '--color':
       case '--colour':

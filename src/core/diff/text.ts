@@ -10,8 +10,9 @@ import type { BehaviourDiff, ChainDiff, CounterDelta, OutcomeSummary, Structural
 export interface TextOptions {
   color: boolean;
   /**
-   * List counter deltas (chains whose rules only counted packets, per-rule deltas). Default false:
-   * snapshots of a busy node move counters everywhere; the summary line still counts them.
+   * List counter deltas (chains whose rules only counted packets, per-rule deltas). Default: only
+   * when the rules are identical (then the counters are the news); when rules changed, the counters
+   * of a busy node move everywhere and would drown the change — the summary line counts them.
    */
   counters?: boolean;
   /** Counter changes shown per chain (the JSON has all). Default 20. */
@@ -70,7 +71,7 @@ function chainNote(c: ChainDiff): string {
 export function formatStructuralText(d: StructuralDiff, opts: TextOptions): string {
   const paint = painter(opts.color);
   const maxCounters = opts.maxCounterLines ?? 20;
-  const counters = opts.counters ?? false;
+  const counters = opts.counters ?? d.identical;
   const out: string[] = [];
   if (d.tables.length === 0 || (d.identical && !counters)) return '';
   out.push(paint('bold', `--- ${d.old}`), paint('bold', `+++ ${d.new}`));
