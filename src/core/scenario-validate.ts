@@ -45,6 +45,32 @@ function checkOutcome(o: unknown, where: string, errors: string[]): void {
   }
 }
 
+/** The parts of the context the kernel harness builds namespaces from: interfaces and peers. */
+function checkContext(ctx: Record<string, unknown>, at: string, errors: string[]): void {
+  const names = new Set<string>();
+  if (ctx.interfaces !== undefined) {
+    if (!Array.isArray(ctx.interfaces)) errors.push(`${at}.interfaces: must be an array`);
+    else ctx.interfaces.forEach((i, k) => {
+      if (!isObject(i) || typeof i.name !== 'string' || !Array.isArray(i.addresses)) {
+        errors.push(`${at}.interfaces[${k}]: needs "name" and "addresses"`);
+        return;
+      }
+      if (names.has(i.name)) errors.push(`${at}.interfaces[${k}]: duplicate interface "${i.name}"`);
+      names.add(i.name);
+    });
+  }
+  if (ctx.peers !== undefined) {
+    if (!Array.isArray(ctx.peers)) errors.push(`${at}.peers: must be an array`);
+    else ctx.peers.forEach((p, k) => {
+      if (!isObject(p) || typeof p.name !== 'string' || typeof p.iface !== 'string' || !Array.isArray(p.addresses)) {
+        errors.push(`${at}.peers[${k}]: needs "name", "iface" and "addresses"`);
+        return;
+      }
+      if (names.size && !names.has(p.iface)) errors.push(`${at}.peers[${k}]: "${p.name}" sits behind "${p.iface}", which is not one of the interfaces`);
+    });
+  }
+}
+
 /**
  * Validate parsed scenario.json. Returns the scenario (typed) when there are no errors; `where`
  * prefixes messages (the file path).
@@ -58,6 +84,7 @@ export function validateScenario(raw: unknown, where: string): { scenario?: Scen
   }
   if (raw.family !== 'ipv4' && raw.family !== 'ipv6') errors.push(`${where}: "family" must be "ipv4" or "ipv6"`);
   if (!isObject(raw.context)) errors.push(`${where}: "context" must be an object`);
+  else checkContext(raw.context, `${where}: context`, errors);
   if (!Array.isArray(raw.packets) || raw.packets.length === 0) {
     errors.push(`${where}: "packets" must be a non-empty array`);
     return { errors };

@@ -126,6 +126,8 @@ describe('validateScenario', () => {
     ['a bad family', { ...good, family: 'inet' }, /family/],
     ['no packets', { ...good, packets: [] }, /non-empty/],
     ['a bad assume', { ...good, packets: [{ ...good.packets[0], assume: { '12': 'yes' } }] }, /assume/],
+    ['a peer behind a missing interface', { ...good, context: { interfaces: [{ name: 'eth0', addresses: [] }], peers: [{ name: 'pod', iface: 'cni0', addresses: ['10.0.0.2/24'] }] } }, /behind "cni0", which is not one of the interfaces/],
+    ['duplicate interfaces', { ...good, context: { interfaces: [{ name: 'eth0', addresses: [] }, { name: 'eth0', addresses: [] }] } }, /duplicate interface "eth0"/],
     ['an unknown packet field', { ...good, packets: [{ ...good.packets[0], packet: { ...good.packets[0].packet, dprot: 80 } }] }, /unknown key "dprot"/],
   ];
   it.each(bad)('rejects %s', (_n, raw, re) => {
