@@ -174,7 +174,9 @@ export class TraceMonitor {
       first = await this.proc.waitLine(isStart, startMs, from);
     } catch {
       throw new Error(
-        `the kernel never saw the test packet (no trace event from our selector within ${startMs} ms)` +
+        `the kernel never saw the test packet (no trace event from our selector within ${startMs} ms: ` +
+          `did the sender resolve its next hop? ARP/neighbour discovery blocked by the rules, a missing route or ` +
+          `peer in the context, or a bridge without bridge-nf-call-ip(6)tables keep a packet away from the node's hooks)` +
           (this.proc.alive ? '' : `; nft monitor exited: ${this.proc.stderr.trim()}`),
       );
     }
