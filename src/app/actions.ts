@@ -2,7 +2,7 @@
  * Everything that can happen to the explorer, as data. Keys (src/ui/keymap.ts), mouse events,
  * the command line and the source effects (reload, file gone, live counters) all become these.
  */
-import type { Diagnostic, Family, ParseResult, TableName } from '../core/model.js';
+import type { Counters, Diagnostic, Family, ParseResult, TableName } from '../core/model.js';
 import type { HostContext, TraceResult } from '../core/netfilter/types.js';
 import type { ScenarioPacket } from '../core/scenario.js';
 import type { Rate } from './counters.js';
@@ -26,7 +26,7 @@ export type Action =
   | { type: 'loaded'; payload: LoadPayload }
   | { type: 'reloadFailed'; message: string; diagnostics: Diagnostic[]; text?: string }
   | { type: 'gone'; path: string }
-  | { type: 'countersSampled'; at: number; rules: Map<string, Rate>; chains: Map<string, Rate> }
+  | { type: 'countersSampled'; at: number; rules: Map<string, Rate>; chains: Map<string, Rate>; counters?: Map<string, Counters> }
   | { type: 'resize'; viewport: Viewport }
   | { type: 'focus'; pane: PaneId }
   | { type: 'focusCycle'; delta: 1 | -1 }

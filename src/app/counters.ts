@@ -100,7 +100,7 @@ export interface Rate {
  * SOURCES poller computes them) into the rate state, appending each rule's packets/s to its
  * history for sparklines. Rules absent from the sample lose their history (they are gone).
  */
-export function nextRates(prev: RateState | null, at: number, rules: Map<string, Rate>, chains: Map<string, Rate>): RateState {
+export function nextRates(prev: RateState | null, at: number, rules: Map<string, Rate>, chains: Map<string, Rate>, counters: Map<string, Counters> = new Map()): RateState {
   const rates = new Map<string, Rate>();
   const history = new Map<string, number[]>();
   for (const [key, r] of rules) {
@@ -109,7 +109,7 @@ export function nextRates(prev: RateState | null, at: number, rules: Map<string,
     history.set(key, h.length > HISTORY ? h.slice(h.length - HISTORY) : h);
   }
   for (const [key, r] of chains) rates.set(key, r);
-  return { at, rates, history };
+  return { at, rates, history, counters };
 }
 
 /** The hottest rules by current packet rate (for sparklines), highest first. */

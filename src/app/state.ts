@@ -96,6 +96,8 @@ export interface RateState {
   at: number;
   /** Packets/s and bytes/s per key (rules and `table:chain` for chain totals). */
   rates: Map<string, { pps: number; bps: number }>;
+  /** The counters of the latest read per rule key (newer than the loaded ruleset's). */
+  counters: Map<string, Counters>;
   /** Recent packets/s per rule key, oldest first (sparklines). */
   history: Map<string, number[]>;
 }

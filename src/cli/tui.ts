@@ -194,15 +194,20 @@ export function sourceCallbacks(
     onCounters(sample: CounterSample) {
       const fam = opts.family();
       const rules = new Map<string, { pps: number; bps: number }>();
+      const counters = new Map<string, { packets: number; bytes: number }>();
       const chains = new Map<string, { pps: number; bps: number }>();
-      for (const r of sample.rules.values()) if (r.family === fam) rules.set(`${r.table}:${r.chain}:${r.position}`, { pps: r.pps ?? 0, bps: r.bps ?? 0 });
+      for (const r of sample.rules.values()) {
+        if (r.family !== fam) continue;
+        rules.set(`${r.table}:${r.chain}:${r.position}`, { pps: r.pps ?? 0, bps: r.bps ?? 0 });
+        counters.set(`${r.table}:${r.chain}:${r.position}`, { packets: r.packets, bytes: r.bytes });
+      }
       for (const c of sample.chains.values()) {
         if (c.family !== fam) continue;
         chains.set(`${c.table}:${c.chain}`, { pps: c.pps ?? 0, bps: c.bps ?? 0 });
         if (c.policyPps !== null) rules.set(`${c.table}:${c.chain}:policy`, { pps: c.policyPps, bps: c.policyBps ?? 0 });
       }
       const at = Date.parse(sample.at);
-      store.dispatch({ type: 'countersSampled', at: Number.isFinite(at) ? at : Date.now(), rules, chains });
+      store.dispatch({ type: 'countersSampled', at: Number.isFinite(at) ? at : Date.now(), rules, chains, counters });
     },
   };
 }

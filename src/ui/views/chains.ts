@@ -7,7 +7,7 @@ import { simChainPackets } from '../../app/counters.js';
 import { humanCount, humanRate } from '../../app/human.js';
 import { annotationOf, callersOf, chainRows } from '../../app/selectors.js';
 import type { AppState } from '../../app/state.js';
-import { chainKey, CHANGE_HIGHLIGHT_MS } from '../../app/state.js';
+import { chainKey, CHANGE_HIGHLIGHT_MS, ruleKey } from '../../app/state.js';
 import { cell, fg, fit, segments } from '../text.js';
 
 export interface PaneContent {
@@ -19,7 +19,10 @@ export interface PaneContent {
 function chainPackets(state: AppState, chain: Chain): number | undefined {
   if (chain.builtin) return chain.counters?.packets;
   let n: number | undefined;
-  for (const r of callersOf(state.ruleset!, chain.table, chain.name)) if (r.counters) n = (n ?? 0) + r.counters.packets;
+  for (const r of callersOf(state.ruleset!, chain.table, chain.name)) {
+    const c = state.rates?.counters.get(ruleKey(r.table, r.chain, r.position)) ?? r.counters;
+    if (c) n = (n ?? 0) + c.packets;
+  }
   return n;
 }
 

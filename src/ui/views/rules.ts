@@ -18,7 +18,8 @@ import type { Segment } from './rule-text.js';
 export function rulesLabel(state: AppState): string {
   const chain = viewChain(state);
   if (!state.view || !chain) return ' 2 Rules ';
-  const crumbs = [state.view.table, ...state.breadcrumb.map((c) => c.chain), state.view.chain];
+  // Crumbs from another table (a :chain jump) say their table.
+  const crumbs = [state.view.table, ...state.breadcrumb.map((c) => (c.table === state.view!.table ? c.chain : `${c.table}:${c.chain}`)), state.view.chain];
   const ann = annotationOf(state.ruleset!, state.view.table, state.view.chain);
   const sort = state.sortByRate ? ' · by rate' : '';
   const focusMark = state.focus === 'rules' ? '● ' : '';
@@ -32,7 +33,7 @@ export function renderRules(state: AppState, width: number, height: number, now:
   const order = ruleOrder(state, chain);
   const numW = Math.max(3, String(chain.rules.length).length);
   // Dumps without -c still print [0:0] on chain lines: show counters when rules carry them.
-  const hasCounters = chain.rules.some((r) => r.counters) || (chain.counters !== undefined && chain.counters.packets > 0);
+  const hasCounters = chain.rules.some((r) => r.counters) || (chain.counters !== undefined && chain.counters.packets > 0) || (state.rates?.counters.size ?? 0) > 0;
   const showSim = state.simPackets > 0;
   const showRate = state.rates !== null;
   const cntW = hasCounters ? 13 : 0;
@@ -65,7 +66,8 @@ export function renderRules(state: AppState, width: number, height: number, now:
     else if (pos !== null && changed.has(pos)) marker = [changed.get(pos) === 'added' ? '+ ' : '~ ', 'yellow,bold'];
     else if (v) marker = [v.matched === true ? '✓ ' : v.matched === 'unknown' ? '? ' : '· ', v.matched === true ? 'green' : 'gray'];
     const key = ruleKey(chain.table, chain.name, pos ?? 'policy');
-    const counters = rule ? rule.counters : chain.counters;
+    // Live: the latest read's counters are newer than the loaded dump's.
+    const counters = state.rates?.counters.get(key) ?? (rule ? rule.counters : chain.counters);
     const sim = simCounter(state, key);
     const rate = state.rates?.rates.get(key);
     const cols: Segment[] = [marker, [fit(pos !== null ? String(pos) : '', numW, 'right') + ' ', 'white']];
