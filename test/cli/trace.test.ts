@@ -83,6 +83,19 @@ describe('parseTraceArgs', () => {
     expect(a.forwarding).toBe(false);
     expect(a.json).toBe(true);
   });
+  it('--icmp-type takes numbers and names, per family', () => {
+    const t = (proto: string, v: string) => {
+      const a = parseTraceArgs(['x', '--proto', proto, '--src', '::1', '--dst', '::2', '--local', '--icmp-type', v]);
+      return a === 'help' ? null : [a.packet.icmpType, a.packet.icmpCode];
+    };
+    expect(t('icmp', 'echo-request')).toEqual([8, undefined]);
+    expect(t('icmp', 'port-unreachable')).toEqual([3, 3]);
+    expect(t('icmp', '11/1')).toEqual([11, 1]);
+    expect(t('icmpv6', 'neighbour-solicitation')).toEqual([135, undefined]);
+    expect(t('icmpv6', 'echo-request')).toEqual([128, undefined]);
+    expect(() => t('icmp', 'bogus')).toThrow(/--icmp-type bogus/);
+    expect(() => t('icmp', '300')).toThrow(/out of range/);
+  });
   it('--help', async () => {
     expect(parseTraceArgs(['--help'])).toBe('help');
     const r = await run(['--help']);
