@@ -5,7 +5,7 @@
  */
 import { hex } from '../../app/human.js';
 import { PACKET_FIELDS } from '../../app/packet-form.js';
-import { currentOutcome, currentStep, traceRows } from '../../app/selectors.js';
+import { annotationOf, currentOutcome, currentStep, traceRows } from '../../app/selectors.js';
 import type { AppState } from '../../app/state.js';
 import type { PacketState, Step } from '../../core/netfilter/types.js';
 import { cell, fg, fit, segments } from '../text.js';
@@ -35,17 +35,26 @@ export function renderPacket(state: AppState, width: number, _height: number): P
 
 const TABLE_W = 7;
 
-function stepSegments(s: Step, prevTable: string | null): Segment[] {
+/** kube-proxy's hashed chain names shortened (`KUBE-SVC-LOLE4…`): the service name says the rest. */
+export function shortChain(name: string): string {
+  return /^KUBE-(SVC|SVL|SEP|EXT|FW|XLB)-/.test(name) && name.length > 16 ? name.slice(0, 14) + '…' : name;
+}
+
+function stepSegments(s: Step, prevTable: string | null, ann: (chain: string) => string | undefined): Segment[] {
   const tableCol: Segment = [fit(s.table && s.table !== prevTable ? s.table : '', TABLE_W), 'yellow'];
   switch (s.kind) {
     case 'rule': {
-      const head: Segment[] = [[' '], tableCol, [`${s.chain} #${s.rule} `, 'white']];
+      const head: Segment[] = [[' '], tableCol, [`${shortChain(s.chain ?? '')} #${s.rule} `, 'white']];
       if (s.matched === true) {
         head.push(['✓ ', 'green,bold']);
         // The engine's change text often repeats the target (`jump X`, `DNAT a → b`): say it once.
         const changes = s.changes.filter((c) => !/^(jump|goto) /.test(c));
         const saysTarget = s.target !== undefined && changes.some((c) => c.startsWith(s.target!));
-        if (s.target && !saysTarget) head.push([`→ ${s.target} `, 'blue,bold']);
+        if (s.target && !saysTarget) {
+          head.push([`→ ${shortChain(s.target)} `, 'blue,bold']);
+          const svc = ann(s.target);
+          if (svc) head.push([`(${svc}) `, 'gray']);
+        }
         if (changes.length > 0) head.push([changes.join(', ') + ' ', 'magenta']);
         else if (s.reasons.length > 0) head.push([s.reasons.join(' '), 'gray']);
       } else if (s.matched === 'unknown') {
@@ -104,14 +113,14 @@ export function renderTrace(state: AppState, width: number, height: number): Pan
         break;
       case 'step': {
         const st = outcome.steps[r.step];
-        segs = stepSegments(st, prevTable);
+        segs = stepSegments(st, prevTable, (chain) => (state.ruleset && st.table ? annotationOf(state.ruleset, st.table, chain) : undefined));
         if (st.table) prevTable = st.table;
         break;
       }
       case 'fold': {
         const a = outcome.steps[r.from];
         const b = outcome.steps[r.to];
-        segs = [[' '], [fit(a.table && a.table !== prevTable ? a.table : '', TABLE_W), 'yellow'], [`${a.chain} #${a.rule}–#${b.rule} `, 'white'], [`✗ ${r.to - r.from + 1} rules did not match`, 'gray']];
+        segs = [[' '], [fit(a.table && a.table !== prevTable ? a.table : '', TABLE_W), 'yellow'], [`${shortChain(a.chain ?? '')} #${a.rule}–#${b.rule} `, 'white'], [`✗ ${r.to - r.from + 1} rules did not match`, 'gray']];
         if (a.table) prevTable = a.table;
         break;
       }
