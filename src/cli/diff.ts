@@ -224,13 +224,18 @@ async function readPackets(path: string): Promise<PacketSpec[]> {
   });
 }
 
-function firstError(src: LoadedSource): string | undefined {
+/**
+ * Errors of a source: none; `usable` (some rules are wrong but tables were read — compared as
+ * parsed, with a warning, like `iptscope trace`); or unusable (errors and not one table: not a dump).
+ */
+function sourceErrors(src: LoadedSource): { first: string; usable: boolean } | undefined {
   for (const pr of Object.values(src.rulesets) as ParseResult[]) {
     const errs = pr.diagnostics.filter((d) => d.severity === 'error');
     if (errs.length > 0) {
       const d = errs[0];
       const more = errs.length > 1 ? ` (and ${errs.length - 1} more error${errs.length > 2 ? 's' : ''})` : '';
-      return `${d.file}:${d.line}:${d.column}: ${d.message}${more}`;
+      const usable = (Object.values(src.rulesets) as ParseResult[]).some((r) => r.ruleset.tables.size > 0);
+      return { first: `${d.file}:${d.line}:${d.column}: ${d.message}${more}`, usable };
     }
   }
   return undefined;
@@ -260,11 +265,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const color = opts.color ?? (io.isTTY && !io.env.NO_COLOR);
   const [oldSrc, newSrc] = [await openSource(opts.sources[0], io), await openSource(opts.sources[1], io)];
-  for (const s of [oldSrc, newSrc]) {
-    const e = firstError(s);
-    if (e) throw new CliError(e, 2);
-  }
   const notes: string[] = [...oldSrc.notes.map((n) => `old: ${n}`), ...newSrc.notes.map((n) => `new: ${n}`)];
+  for (const s of [oldSrc, newSrc]) {
+    const e = sourceErrors(s);
+    if (!e) continue;
+    if (!e.usable) throw new CliError(`${e.first}; not an iptables-save dump`, 2);
+    const warning = `${e.first}; compared as parsed (run iptscope lint)`;
+    io.err(`iptscope: warning: ${warning}\n`);
+    notes.push(warning);
+  }
 
   // Host contexts: --context for both sides, else each source's own, else a generic node.
   let given: Partial<HostContext> | undefined;

@@ -38,6 +38,7 @@ const SAME = file('same.rules', fw('DROP', base));
 const NEW = file('new.rules', fw('DROP', [base[0], base[1], base[3]]));
 const POLICY = file('policy.rules', fw('ACCEPT', base));
 const BAD = file('bad.rules', '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --bogus-option 1 -j ACCEPT\nCOMMIT\n');
+const GARBAGE = file('garbage.txt', 'hello world\nthis is not a dump\n');
 const C1 = file('c1.rules', `*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[1:60] -A INPUT -i lo -j ACCEPT\n[10:600] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n`);
 const C2 = file('c2.rules', `*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n[1:60] -A INPUT -i lo -j ACCEPT\n[15:900] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n`);
 
@@ -48,7 +49,9 @@ describe('iptscope diff: exit codes like diff(1)', () => {
     { name: 'a policy changed', args: [OLD, POLICY], code: 1 },
     { name: 'counters only', args: [C1, C2, '--no-behaviour'], code: 0 },
     { name: 'missing file', args: [OLD, join(dir, 'nope.rules')], code: 2 },
-    { name: 'unparseable file', args: [BAD, OLD], code: 2 },
+    { name: 'not a dump', args: [GARBAGE, OLD], code: 2 },
+    { name: 'binary file', args: [OLD, file('bin.rules', Buffer.from([0, 1, 2, 3, 0, 255, 0]).toString('latin1'))], code: 2 },
+    { name: 'both sides stdin', args: ['-', '-'], code: 2 },
     { name: 'one source only', args: [OLD], code: 2 },
     { name: 'unknown option', args: [OLD, NEW, '--frobnicate'], code: 2 },
     { name: 'bad --max-probes', args: [OLD, NEW, '--max-probes', 'many'], code: 2 },
@@ -69,9 +72,16 @@ describe('iptscope diff: exit codes like diff(1)', () => {
     expect((await cli([OLD, SAME])).out).toBe('');
   });
 
-  it('an unparseable file is reported as file:line:col', async () => {
-    const r = await cli([BAD, OLD]);
-    expect(r.err).toContain(`${BAD}:3:`);
+  it('a file that is not a dump is reported as file:line:col', async () => {
+    const r = await cli([GARBAGE, OLD]);
+    expect(r.err).toMatch(new RegExp(`^iptscope: ${GARBAGE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:1: .*not an iptables-save dump\n$`));
+  });
+
+  it('a dump with a bad rule is compared as parsed, with a one-line warning naming file:line', async () => {
+    const r = await cli([BAD, OLD, '--no-behaviour']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^iptscope: warning: .*bad\.rules:3:\d+: .*compared as parsed \(run iptscope lint\)\n$/);
+    expect(r.out).toContain('@@ filter INPUT @@');
   });
 
   it('a missing file is named', async () => {
