@@ -278,9 +278,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // Host contexts: --context for both sides, else each source's own, else a generic node.
   let given: Partial<HostContext> | undefined;
   if (opts.contextFile) {
-    const v = await readJson(opts.contextFile, '--context');
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`diff: --context ${opts.contextFile}: expected a JSON object`);
-    given = v as Partial<HostContext>;
+    // The same reader (and one-line errors) as `iptscope trace --context`.
+    const { readContextFile } = await import('./trace.js');
+    given = await readContextFile(opts.contextFile);
   }
   const extra = [...opts.packets];
   for (const f of opts.packetFiles) extra.push(...(await readPackets(f)));

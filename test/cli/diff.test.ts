@@ -57,6 +57,8 @@ describe('iptscope diff: exit codes like diff(1)', () => {
     { name: 'bad --max-probes', args: [OLD, NEW, '--max-probes', 'many'], code: 2 },
     { name: 'bad --packet', args: [OLD, NEW, '--packet', 'tcp 10.0.0.1'], code: 2 },
     { name: 'missing --context file', args: [OLD, NEW, '--context', join(dir, 'none.json')], code: 2 },
+    { name: '--context not JSON', args: [OLD, NEW, '--context', file('ctx-bad.json', '{interfaces')], code: 2 },
+    { name: '--context with interfaces not a list', args: [OLD, NEW, '--context', file('ctx-bad2.json', '{"interfaces": 5}')], code: 2 },
   ])('$name → $code', async ({ args, code }) => {
     const r = await cli(args);
     expect(r.code).toBe(code);

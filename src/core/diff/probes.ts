@@ -221,8 +221,12 @@ function originsFor(ctx: HostContext, family: Family): Origins {
       .filter((x) => fam(x.cidr) === family && !x.cidr.toLowerCase().startsWith('fe80'));
   const nonLo = ctx.interfaces.filter((i) => i.kind !== 'loopback' && i.name !== 'lo');
   const podIf = nonLo.filter((i) => i.kind === 'bridge' || POD_IFACE.test(i.name)).map((i) => i.name);
+  // The uplink: the default route's device when it is a known interface (a context without routes
+  // gets a default route through an unknown device), else the first non-pod interface.
   const defaultRoute = ctx.routes.find(
-    (r) => (r.dst === 'default' && (!r.via || fam(r.via) === family)) || r.dst === (family === 'ipv4' ? '0.0.0.0/0' : '::/0'),
+    (r) =>
+      ((r.dst === 'default' && (!r.via || fam(r.via) === family)) || r.dst === (family === 'ipv4' ? '0.0.0.0/0' : '::/0')) &&
+      nonLo.some((i) => i.name === r.dev),
   );
   const uplink = defaultRoute?.dev ?? nonLo.find((i) => !podIf.includes(i.name))?.name;
   const o: Origins = {};

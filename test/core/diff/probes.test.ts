@@ -70,3 +70,15 @@ describe('deriveProbes: destinations named by rules', () => {
     expect(order.slice(3).sort()).toEqual(['10.244.0.20:6443', '10.96.0.1:443']);
   });
 });
+
+describe('deriveProbes: origins from the host context', () => {
+  it('a context without routes: the uplink is the first non-pod interface, not the unknown default device', async () => {
+    const { resolveContext } = await import('../../../src/core/netfilter/index.js');
+    const ctx = resolveContext({ interfaces: [{ name: 'lo', kind: 'loopback', addresses: ['127.0.0.1/8'] }, { name: 'ens3', addresses: ['172.16.0.5/24'] }] }).context;
+    const r = parse(nat(['-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j ACCEPT']));
+    expect(deriveProbes(r, r, ctx).map((p) => [p.origin, p.packet.src, p.packet.iif ?? 'local'])).toEqual([
+      ['outside', '203.0.113.10', 'ens3'],
+      ['host', '172.16.0.5', 'local'],
+    ]);
+  });
+});
