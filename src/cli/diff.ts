@@ -18,6 +18,8 @@ import type { CliIO } from './io.js';
 
 /** Default bound on derived probes (same as the core's DEFAULT_MAX_PROBES). */
 const DEFAULT_MAX_PROBES = 2000;
+/** Version of the `diff --json` document (README); bumped on incompatible changes. */
+export const JSON_SCHEMA_VERSION = 1;
 /** Differing packets whose full traces go into the JSON by default (a trace can be large). */
 const DEFAULT_TRACES = 10;
 
@@ -336,6 +338,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       return { ...r, behaviour: { ...r.behaviour, changes, tracesOmitted: omitted } };
     });
     const doc = {
+      schemaVersion: JSON_SCHEMA_VERSION,
       old: { label: oldSrc.label, kind: oldSrc.kind },
       new: { label: newSrc.label, kind: newSrc.kind },
       identical: !different,

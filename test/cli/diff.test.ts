@@ -159,6 +159,7 @@ describe('iptscope diff --json', () => {
     const r = await cli([OLD, NEW, '--json', '--no-behaviour']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.out);
+    expect(doc.schemaVersion).toBe(1);
     expect(doc.identical).toBe(false);
     expect(doc.old).toEqual({ label: expect.stringContaining('old.rules'), kind: 'file' });
     expect(doc.families).toHaveLength(1);
