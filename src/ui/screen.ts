@@ -113,15 +113,22 @@ export function startScreen(store: Store, controller: Controller, opts: ScreenOp
     box.show();
   }
 
+  const painted = new WeakMap<Box, { label: string; content: string }>();
+
   function paint(box: Box, r: Rect | null, fn: (w: number, h: number) => { label: string; lines: string[] }, focused: boolean): void {
     place(box, r);
     if (!r) return;
     const c = fn(Math.max(1, r.width - 2), Math.max(1, r.height - 2));
     // A label wider than the box would wrap into the content: cut it (plain text then).
     const plain = untag(c.label);
-    box.setLabel(textWidth(plain) > r.width - 4 ? escapeTags(truncate(plain, Math.max(1, r.width - 4))) : c.label);
+    const label = textWidth(plain) > r.width - 4 ? escapeTags(truncate(plain, Math.max(1, r.width - 4))) : c.label;
+    const content = c.lines.join('\n');
+    // Unchanged panes keep their parsed content: blessed re-parses tags on every setContent.
+    const last = painted.get(box);
+    if (!last || last.label !== label) box.setLabel(label);
+    if (!last || last.content !== content) box.setContent(content);
+    painted.set(box, { label, content });
     box.style.border.fg = focused ? 'cyan' : 'gray';
-    box.setContent(c.lines.join('\n'));
   }
 
   function sparklines(state: AppState, r: Rect): void {
