@@ -30,12 +30,31 @@ export function formatAddress(addr: IPv4 | IPv6): string {
   return addr.kind() === 'ipv6' ? formatIPv6(addr as IPv6) : addr.toString();
 }
 
+/** Dotted-quad decimal: the only IPv4 form iptables accepts (xtables_numeric_to_ipaddr). */
+const FOUR_PART = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 function parseHost(text: string): IPv4 | IPv6 | null {
   if (text.includes(':')) {
     return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text) : null;
   }
-  // iptables accepts dotted-quad decimal only (xtables_numeric_to_ipaddr); no hex/octal/short forms.
-  return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : null;
+  if (!FOUR_PART.test(text)) return null;
+  // iptables reads each part as decimal (`010` is 10); ipaddr.js would read a leading zero as octal.
+  const decimal = canonicalV4(text) ? text : text.replace(/(^|\.)0+(?=\d)/g, '$1');
+  const octets = ipaddr.IPv4.parser(decimal);
+  if (!octets) return null;
+  try {
+    return new ipaddr.IPv4(octets); // range-checks the octets (≤ 255)
+  } catch {
+    return null;
+  }
+}
+
+/** True when dotted-quad text has no leading zeros (then it is already the canonical text). */
+function canonicalV4(text: string): boolean {
+  for (let i = 0; i + 1 < text.length; i++) {
+    if (text.charCodeAt(i) === 48 && (i === 0 || text.charCodeAt(i - 1) === 46) && text.charCodeAt(i + 1) !== 46) return false;
+  }
+  return true;
 }
 
 function maskBytes(prefix: number, len: number): number[] {
@@ -94,6 +113,10 @@ export function parseCidr(text: string, family: Family | undefined): AddressPars
         prefix = len;
       }
     }
+  }
+  if (fam === 'ipv4' && prefix === 32 && !mask && canonicalV4(hostText)) {
+    // A host address (most -s/-d of big dumps): nothing to mask, the text is canonical.
+    return { ok: true, cidr: { family: fam, addr: host, prefix, text: hostText + '/32' } };
   }
   const hostBytes = host.toByteArray();
   const mb = mask ? mask.toByteArray() : maskBytes(prefix, hostBytes.length);

@@ -413,3 +413,19 @@ describe('family detection', () => {
     expect(parseLines(['*filter', 'COMMIT'], 'ipv6').ruleset.family).toBe('ipv6');
   });
 });
+
+describe('addresses read like iptables', () => {
+  it.each([
+    { text: '10.0.0.1', want: '10.0.0.1/32' },
+    { text: '010.001.0.1', want: '10.1.0.1/32' },
+    { text: '10.0.0.1/24', want: '10.0.0.0/24' },
+    { text: '0.0.0.0/0', want: '0.0.0.0/0' },
+  ])('$text → $want', ({ text, want }) => {
+    expect(parseOne(`-A INPUT -s ${text}`).ip.src!.value.text).toBe(want);
+  });
+
+  it.each(['10.0.0.256', '10.0.0', '0x0a.0.0.1', '1.2.3.4.5', '10.0.0.1/40'])('%s is rejected', (text) => {
+    const { result } = parseRules([`-A INPUT -s ${text}`]);
+    expect(diagList(result.diagnostics)).toEqual(['bad-address@5:13']);
+  });
+});
