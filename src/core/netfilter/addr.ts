@@ -150,16 +150,18 @@ export function ipKey(ip: Ip): string {
   return ip.family === 'ipv4' ? String(ip.w[0]) : ip.w.join(':');
 }
 
-const cidrCache = new WeakMap<Cidr, Net>();
+/** Cache slot on the parser's Cidr object (a symbol: invisible to JSON and other code). */
+const NET: unique symbol = Symbol('iptscope.net');
+type WithNet = Cidr & { [NET]?: Net };
 
-/** Compile a model Cidr (from the parser) into a Net, cached per Cidr object. */
+/** Compile a model Cidr (from the parser) into a Net, cached on the Cidr object. */
 export function cidrNet(c: Cidr): Net {
-  let n = cidrCache.get(c);
+  let n = (c as WithNet)[NET];
   if (n) return n;
   const ip = parseIp(c.addr.toString())!;
   const m = c.mask ? wordsOfAny(c.mask) : prefixMask(c.family, c.prefix);
   n = { family: c.family, w: ip.w.map((x, i) => (x & m[i]!) >>> 0), m, prefix: c.prefix, text: c.text };
-  cidrCache.set(c, n);
+  (c as WithNet)[NET] = n;
   return n;
 }
 

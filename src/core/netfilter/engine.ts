@@ -17,7 +17,8 @@ import { ipEquals, parseNet, netContains, type Ip } from './addr.js';
 import { DEFAULT_KEYS } from './context.js';
 import { candidates, chainIndex, nextCandidate, packetKey, type ChainIndex } from './dispatch.js';
 import type { Host, RouteResult } from './host.js';
-import { evalIpMatch, type Cond } from './ipmatch.js';
+import { evalIpMatch, ipFastFail, type Cond } from './ipmatch.js';
+import { baseFails, compiled } from './compiled.js';
 import { HOOK_STAGES, NAT_MANIP } from './pipeline.js';
 import { snapshot, tuple } from './packet.js';
 import { typedOf } from './typed.js';
@@ -35,6 +36,8 @@ import type {
 import type { CtTuple } from '../extensions/types.js';
 
 const LOOP4 = parseNet('127.0.0.0/8')!;
+/** Shared empty list for steps that record nothing (never mutated: only matched steps get changes). */
+const EMPTY: string[] = Object.freeze([]) as unknown as string[];
 /** Safety net against rule loops the parser did not reject. */
 const MAX_EVALUATIONS = 2_000_000;
 
@@ -749,8 +752,20 @@ export class Run {
     this.steps.push(mkStep('return', hook, table, chain.name, null, null, true, [], [], snapshot(this.pkt), { note }));
   }
 
+  private evalCtx: EvalContext | null = null;
+
+  /** The context handed to extensions (one object per run, updated in place). */
   private ctx(hook: HookName, table: TableName, chain: string): EvalContext {
-    return { packet: this.pkt, hook, table, chain, family: this.env.family, host: this.env.host };
+    let c = this.evalCtx;
+    if (c === null) {
+      c = { packet: this.pkt, hook, table, chain, family: this.env.family, host: this.env.host };
+      this.evalCtx = c;
+    } else {
+      c.hook = hook;
+      c.table = table;
+      c.chain = chain;
+    }
+    return c;
   }
 
   /**
@@ -759,19 +774,28 @@ export class Run {
    */
   private evalRule(hook: HookName, table: TableName, rule: Rule): boolean {
     const p = this.pkt;
+    // Fast path: most evaluated rules fail on their base match (-s/-d/-i/-o/-p); no text is built
+    // for the conditions before the failing one.
+    const cr = compiled(rule, this.env.family);
+    if (baseFails(cr, p)) {
+      this.steps.push(mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, false, EMPTY, EMPTY, snapshot(p), { failed: ipFastFail(rule.ip, p) ?? '', ruleRef: rule }));
+      return false;
+    }
     const conds: Cond[] = [];
     let ok = evalIpMatch(rule.ip, p, conds);
     let probability: number | undefined;
     let probDetail = '';
     if (ok) {
       const ctx = this.ctx(hook, table, rule.chain);
-      for (const m of rule.matches) {
-        const ext = findMatch(m.module);
-        if (!ext || !ext.evaluate) {
+      const ms = cr.matches;
+      for (let mi = 0; mi < ms.length; mi++) {
+        const m = ms[mi]!;
+        const ext = m.ext;
+        if (ext === null || !ext.evaluate) {
           conds.push({ result: 'unknown', detail: `-m ${m.module}: module not known to iptscope` });
           continue;
         }
-        const typed = typedOf(m, ext, this.env.family);
+        const typed = m.typed!;
         if (!typed.ok) {
           conds.push({ result: 'unknown', detail: `-m ${m.module}: ${typed.message}` });
           continue;
@@ -803,7 +827,7 @@ export class Run {
       matched = 'unknown';
       failed = unknowns.map((c) => c.detail).join('; ');
     } else matched = true;
-    const step = mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, matched, reasons, [], snapshot(p), { failed, ruleRef: rule });
+    const step = mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, matched, reasons, matched === false ? EMPTY : [], snapshot(p), { failed, ruleRef: rule });
     this.steps.push(step);
     if (matched === false) return false;
     let go = true;

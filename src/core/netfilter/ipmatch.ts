@@ -70,3 +70,37 @@ function ifaceCond(flag: string, pattern: string, negated: boolean, name: string
   const hit = inside !== negated;
   return { result: hit, detail: `${spec} ${inside ? '=' : '≠'} ${name ?? '(none at this hook)'}` };
 }
+
+/**
+ * Fast path: the base match decided without building any text. Returns the detail of the first
+ * failing condition, or null when no condition fails (the caller then calls evalIpMatch for the
+ * reasons). Same order and semantics as evalIpMatch.
+ */
+export function ipFastFail(ip: IpMatch, p: EvalPacket): string | null {
+  if (ip.src && netContains(cidrNet(ip.src.value), p.src) === ip.src.negated) return firstFailure(ip, p);
+  if (ip.dst && netContains(cidrNet(ip.dst.value), p.dst) === ip.dst.negated) return firstFailure(ip, p);
+  if (ip.iif) {
+    const v = ip.iif.value;
+    const n = p.iif;
+    const inside = n !== undefined && (v.endsWith('+') ? n.startsWith(v.slice(0, -1)) : n === v);
+    if (inside === ip.iif.negated) return firstFailure(ip, p);
+  }
+  if (ip.oif && !p.oifUnknown) {
+    const v = ip.oif.value;
+    const n = p.oif;
+    const inside = n !== undefined && (v.endsWith('+') ? n.startsWith(v.slice(0, -1)) : n === v);
+    if (inside === ip.oif.negated) return firstFailure(ip, p);
+  }
+  if (ip.proto) {
+    const num = ip.proto.value.number ?? protoNumber(ip.proto.value.name);
+    if (num !== null && (num === 0 || num === p.protoNum) === ip.proto.negated) return firstFailure(ip, p);
+  }
+  if (ip.fragment && p.fragment === ip.fragment.negated) return firstFailure(ip, p);
+  return null;
+}
+
+function firstFailure(ip: IpMatch, p: EvalPacket): string {
+  const out: Cond[] = [];
+  evalIpMatch(ip, p, out);
+  return out[out.length - 1]!.detail;
+}
