@@ -226,6 +226,12 @@ function without<T>(set: ReadonlySet<T>, x: T): ReadonlySet<T> {
 
 /** Cursor movement in the focused pane (or overlay). */
 function move(s: AppState, delta: number, absolute?: number): AppState {
+  if (s.overlay?.kind === 'help') {
+    // Help is text: keys scroll it directly.
+    const max = Math.max(0, s.viewport.helpRows - s.viewport.overlay);
+    const sc = clamp(absolute ?? s.overlay.scroll + delta, 0, max);
+    return { ...s, overlay: { ...s.overlay, cursor: sc, scroll: sc } };
+  }
   if (s.overlay) {
     const total = overlayRowCount(s, s.overlay.kind);
     const c = clamp(absolute ?? s.overlay.cursor + delta, 0, Math.max(0, total - 1));

@@ -11,7 +11,9 @@
  * otherwise the built-in demo scenario with a banner saying why (a host with no rules at all has
  * nothing to explore, so the demo is more useful; `iptscope live` still opens the empty host).
  */
+import { openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { ReadStream } from 'node:tty';
 import type { LoadPayload } from '../app/actions.js';
 import type { Engine } from '../app/controller.js';
 import { createController } from '../app/controller.js';
@@ -220,10 +222,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (isLiveCmd) parsed.source = 'live';
-  if (!io.isTTY || !process.stdin.isTTY) {
+  // `iptables-save | iptscope -`: the dump comes on stdin, the keys from the controlling terminal.
+  let keysIn: ReadStream | undefined;
+  if (parsed.source === '-' && io.isTTY) {
+    try {
+      keysIn = new ReadStream(openSync('/dev/tty', 'r'));
+    } catch {
+      throw new CliError('the dump is on stdin but there is no terminal to read keys from (/dev/tty); save the dump to a file and open that', 2);
+    }
+  }
+  if (!io.isTTY || (!process.stdin.isTTY && !keysIn)) {
     throw new CliError('the explorer needs a terminal (stdin and stdout); for text output use `iptscope show SOURCE` or `iptscope trace`', 2);
   }
-  if (parsed.source === '-') throw new CliError('the explorer reads keys from the terminal, so it cannot read the dump from stdin; save it to a file and open that', 2);
 
   const started = performance.now();
   const progress = (t: string) => io.err(`\r\x1b[Kiptscope: ${t}`);
@@ -288,7 +298,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   io.err('\r\x1b[K');
 
   const { startScreen } = await import('../ui/screen.js');
-  const ui = startScreen(store, controller);
+  const ui = startScreen(store, controller, keysIn ? { input: keysIn } : {});
   const family = () => store.getState().family;
   const stops: (() => unknown)[] = [];
   const restore = () => ui.destroy();
@@ -314,6 +324,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);
   await Promise.all(stops.map((s) => s()));
+  keysIn?.destroy();
   return 0;
 }
 

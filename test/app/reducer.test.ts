@@ -328,3 +328,16 @@ describe('a 10k-rule chain', () => {
     expect(s.rulesScroll).toBe(scroll);
   });
 });
+
+describe('help overlay', () => {
+  it('scrolls directly with j/k/PgDn and stops at the end', () => {
+    const store = loadedStore();
+    store.dispatch({ type: 'openOverlay', overlay: 'help' });
+    store.dispatch({ type: 'move', delta: 1 });
+    expect(store.getState().overlay?.scroll).toBe(1);
+    store.dispatch({ type: 'moveEdge', edge: 'last' });
+    expect(store.getState().overlay?.scroll).toBe(40 - 6);
+    store.dispatch({ type: 'back' });
+    expect(store.getState().overlay).toBeNull();
+  });
+});
