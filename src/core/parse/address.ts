@@ -40,7 +40,8 @@ function parseHost(text: string): IPv4 | IPv6 | null {
   if (!FOUR_PART.test(text)) return null;
   // iptables reads each part as decimal (`010` is 10); ipaddr.js would read a leading zero as octal.
   const decimal = canonicalV4(text) ? text : text.replace(/(^|\.)0+(?=\d)/g, '$1');
-  const octets = ipaddr.IPv4.parser(decimal);
+  // IPv4.parser (octets or null, no exception) is in ipaddr.js but not in its type declarations.
+  const octets = (ipaddr.IPv4 as unknown as { parser(s: string): number[] | null }).parser(decimal);
   if (!octets) return null;
   try {
     return new ipaddr.IPv4(octets); // range-checks the octets (≤ 255)
