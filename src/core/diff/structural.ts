@@ -73,7 +73,7 @@ export function diffStructural(a: Ruleset, b: Ruleset, opts: StructuralOptions =
     const tb = b.tables.get(name);
     if (!ta && !tb) continue;
     const tableMap = renamesByTable.get(name) ?? new Map<string, string>();
-    const norm = makeNormaliser(tableMap, globalRenames);
+    const norm = makeNormaliser(tableMap, globalRenames, ta);
     const chains = diffTable(ta, tb, tableMap, norm, fmt, counters, ctx);
     const renames: ChainRename[] = [...tableMap].map(([from, to]) => ({ table: name, from, to }));
     const status: TableDiff['status'] = !ta ? 'added' : !tb ? 'removed' : 'modified';
@@ -117,10 +117,14 @@ function makeFormatter(): ChainTexts {
   };
 }
 
-/** Rewrites old-side text through the rename maps (table's first, then any table's). */
-function makeNormaliser(tableMap: Map<string, string>, global: Map<string, string>): (text: string) => string {
+/**
+ * Rewrites old-side text through the rename maps: this table's renames, then another table's (a
+ * filter comment naming a nat chain) unless this table has a chain of that name itself.
+ */
+function makeNormaliser(tableMap: Map<string, string>, global: Map<string, string>, own: Table | undefined): (text: string) => string {
   if (tableMap.size === 0 && global.size === 0) return (t) => t;
-  return (t) => (t.includes('KUBE-') ? t.replace(HASHED_G, (m) => tableMap.get(m) ?? global.get(m) ?? m) : t);
+  const rename = (m: string) => tableMap.get(m) ?? (own?.chains.has(m) ? m : (global.get(m) ?? m));
+  return (t) => (t.includes('KUBE-') ? t.replace(HASHED_G, rename) : t);
 }
 
 /**

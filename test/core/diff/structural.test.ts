@@ -308,3 +308,14 @@ describe('diffStructural: large chains stay positional-free', () => {
     expect(d.summary.rulesMoved + d.summary.rulesAdded + d.summary.rulesRemoved).toBe(1);
   });
 });
+
+describe('diffStructural: renames across tables', () => {
+  it('a nat rename rewrites a filter comment naming it, but not a filter chain of the same name', () => {
+    const mk = (natName: string, filterRef: string) =>
+      `*nat\n:PREROUTING ACCEPT [0:0]\n:${natName} - [0:0]\n-A PREROUTING -j ${natName}\n-A ${natName} -m comment --comment "ns/svc lb" -j RETURN\nCOMMIT\n` +
+      `*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FW-AAAAAAAAAAAAAAAA - [0:0]\n-A INPUT -m comment --comment "dropped by ${filterRef}" -j KUBE-FW-AAAAAAAAAAAAAAAA\n-A KUBE-FW-AAAAAAAAAAAAAAAA -j DROP\nCOMMIT\n`;
+    // nat KUBE-FW-AAAA… renamed to …BBBB; filter has its own KUBE-FW-AAAA… chain, unchanged.
+    const d = diff(mk('KUBE-FW-AAAAAAAAAAAAAAAA', 'KUBE-FW-AAAAAAAAAAAAAAAA'), mk('KUBE-FW-BBBBBBBBBBBBBBBB', 'KUBE-FW-AAAAAAAAAAAAAAAA'));
+    expect(d.summary).toEqual({ ...zero, chainsRenamed: 1 });
+  });
+});
