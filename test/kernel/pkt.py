@@ -17,6 +17,7 @@ Every process ends by itself when its stdin closes or after --life seconds, so n
 outlive the harness even if the harness is killed.
 """
 import argparse
+import errno
 import ipaddress
 import os
 import select
@@ -122,10 +123,13 @@ def cmd_send(a):
     try:
         s.sendto(pkt, addr)
         out("sent")
-    except PermissionError:
-        # A local packet dropped by an OUTPUT / POSTROUTING rule: the send fails with EPERM after
-        # netfilter saw (and traced) the packet.
-        out("sent (EPERM: dropped on output)")
+    except OSError as e:
+        # A local packet dropped on output after netfilter saw (and traced) it: EPERM when a rule
+        # dropped it, EINVAL when the re-route after a NAT failed (e.g. a 127.0.0.1 source
+        # leaving the host without route_localnet).
+        if e.errno not in (errno.EPERM, errno.EINVAL):
+            raise
+        out("sent (%s: dropped on output)" % errno.errorcode[e.errno])
     s.close()
 
 
