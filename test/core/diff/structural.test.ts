@@ -319,3 +319,30 @@ describe('diffStructural: renames across tables', () => {
     expect(d.summary).toEqual({ ...zero, chainsRenamed: 1 });
   });
 });
+
+// Expected hunk headers are what GNU `diff -U3` (and -U0) prints for the same rule lines.
+describe('diffStructural: hunks', () => {
+  const twenty = Array.from({ length: 20 }, (_, k) => `-A INPUT -s 10.0.${k}.0/24 -j ACCEPT`);
+  const without = (...drop: number[]) => twenty.filter((_, k) => !drop.includes(k));
+  it.each([
+    { name: 'changes far apart: two hunks', drop: [1, 17], hunks: [[1, 5, 1, 4], [15, 6, 14, 5]] },
+    { name: 'changes 6 rules apart: one hunk', drop: [1, 8], hunks: [[1, 12, 1, 10]] },
+    { name: 'changes 7 rules apart: two hunks', drop: [1, 9], hunks: [[1, 5, 1, 4], [7, 7, 6, 6]] },
+    { name: 'last rule', drop: [19], hunks: [[17, 4, 17, 3]] },
+  ])('$name', ({ drop, hunks }) => {
+    const d = diff(filter(lines(twenty)), filter(lines(without(...drop))));
+    const c = chain(d, 'filter', 'INPUT');
+    expect(c.hunks.map((h) => [h.oldStart, h.oldCount, h.newStart, h.newCount])).toEqual(hunks);
+    // Each hunk: context, the removal(s), context; line counts add up.
+    for (const h of c.hunks) {
+      expect(h.lines.filter((l) => l.op !== 'added').length).toBe(h.oldCount);
+      expect(h.lines.filter((l) => l.op !== 'removed').length).toBe(h.newCount);
+    }
+  });
+
+  it('-U 0: only the changed lines', () => {
+    const d = diffStructural(parse(filter(lines(twenty)), 'a'), parse(filter(lines(without(5))), 'b'), { context: 0 });
+    const h = chain(d, 'filter', 'INPUT').hunks;
+    expect(h.map((x) => [x.oldStart, x.oldCount, x.newStart, x.newCount])).toEqual([[6, 1, 5, 0]]);
+  });
+});
