@@ -5,7 +5,7 @@
  * only that one. Skips (with a note) when tmux is absent.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -31,10 +31,11 @@ function shellQuote(s: string): string {
 }
 
 /** Start the explorer in a fresh detached session of w×h; returns the session name. */
-function start(args: string[], w = 120, h = 40): string {
+function start(args: string[], w = 120, h = 40, stdinFrom?: string): string {
   const name = `iptscope-e2e-${process.pid}-${++counter}`;
   sessions.push(name);
-  const cmd = `cd ${shellQuote(ROOT)} && node bin/iptscope.js ${args.map(shellQuote).join(' ')}; echo EXIT:$?; sleep 600`;
+  const pipe = stdinFrom ? `cat ${shellQuote(stdinFrom)} | ` : '';
+  const cmd = `cd ${shellQuote(ROOT)} && ${pipe}node bin/iptscope.js ${args.map(shellQuote).join(' ')}; echo EXIT:$?; sleep 600`;
   // The server exits with its last session; a new session racing that exit is retried.
   for (let attempt = 0; ; attempt++) {
     try {
@@ -211,6 +212,37 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     keys(s, 'Enter');
     out = await waitFor(s, /filter › INPUT › \{red-fg\}EVIL/);
     expect(paneText(out, '2 Rules')).toContain('{bold}bold?{/bold}');
+  });
+
+  it('reads a dump from stdin and keys from the terminal', async () => {
+    const s = start(['-'], 120, 30, join(ROOT, 'scenarios/seed-kube-proxy/iptables.rules'));
+    const out = await waitFor(s, /1 Chains/);
+    expect(out).toMatch(/iptscope · stdin · 38 rules/);
+    keys(s, 'q');
+    await waitFor(s, /EXIT:0/);
+  });
+
+  it('reloads a watched file keeping the view, marks the change, says when the file is gone', async () => {
+    const file = join(tmp, 'watched.rules');
+    const original = readFileSync(join(ROOT, 'scenarios/seed-kube-proxy/iptables.rules'), 'utf8');
+    writeFileSync(file, original);
+    const s = start([file]);
+    await waitFor(s, /watching/);
+    keys(s, ':');
+    typeLine(s, 'chain nat KUBE-SERVICES');
+    await waitFor(s, /2 Rules .*KUBE-SERVICES/);
+    writeFileSync(file, original.replace('-d 10.96.0.100/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC', '-d 10.96.0.100/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 8080 -j KUBE-SVC'));
+    let out = await waitFor(s, /1 change \(C\)/);
+    expect(out).toMatch(/2 Rules .*nat › .*KUBE-SERVICES/);
+    expect(paneText(out, '2 Rules')).toMatch(/~\s+1 .*--dport 8080/);
+    keys(s, 'C');
+    out = await waitFor(s, /Changed by the last reload/);
+    expect(out).toMatch(/~ nat KUBE-SERVICES #1/);
+    rmSync(file);
+    out = await waitFor(s, /FILE GONE/);
+    keys(s, 'Escape');
+    out = await waitFor(s, /^(?![\s\S]*Changed by the last reload)/);
+    expect(paneText(out, '2 Rules')).toMatch(/--dport 8080/);
   });
 
   it('is usable at 80×24 and follows resizes', async () => {

@@ -21,7 +21,7 @@ export function renderTitle(state: AppState, width: number, now: number): string
   const segs: Segment[] = [[' iptscope', 'white,bold']];
   const src = state.source;
   // Alarms first, so a narrow terminal still shows them.
-  if (state.gone) segs.push([' ', ''], [` FILE GONE: ${state.gone} — showing the last good ruleset `, 'white,red-bg,bold']);
+  if (state.gone) segs.push([' ', ''], [' FILE GONE — last good ruleset kept ', 'white,red-bg,bold']);
   if (state.reloadError) segs.push([' ', ''], [` RELOAD FAILED (D): ${state.reloadError} — last good ruleset kept `, 'white,red-bg,bold']);
   if (src?.demo) segs.push([' ', ''], [' DEMO ', 'black,yellow-bg,bold']);
   if (src) {
@@ -35,14 +35,14 @@ export function renderTitle(state: AppState, width: number, now: number): string
     segs.push([' · ', 'gray'], [`${diags.length} diagnostic${diags.length === 1 ? '' : 's'}`, errors > 0 ? 'red,bold' : diags.length > 0 ? 'yellow' : 'white']);
     if (diags.length > 0) segs.push([' (D)', 'gray']);
   }
-  if (state.loadedAt !== null) segs.push([' · ', 'gray'], [`loaded ${clock(state.loadedAt)}`, 'gray']);
-  if (src?.watching) segs.push([' · ', 'gray'], ['watching', 'green']);
-  if (state.rates) segs.push([' · ', 'gray'], ['live rates', 'yellow']);
-  if (state.simPackets > 0) segs.push([' · ', 'gray'], [`sim ${state.simPackets} pkt${state.simPackets === 1 ? '' : 's'}`, 'magenta']);
   if (state.changes.length > 0) {
     const fresh = state.changedAt !== null && now - state.changedAt < CHANGE_HIGHLIGHT_MS;
     segs.push([' · ', 'gray'], [`${state.changes.length} change${state.changes.length === 1 ? '' : 's'} (C)`, fresh ? 'black,yellow-bg' : 'yellow']);
   }
+  if (state.loadedAt !== null) segs.push([' · ', 'gray'], [`loaded ${clock(state.loadedAt)}`, 'gray']);
+  if (src?.watching) segs.push([' · ', 'gray'], ['watching', 'green']);
+  if (state.rates) segs.push([' · ', 'gray'], ['live rates', 'yellow']);
+  if (state.simPackets > 0) segs.push([' · ', 'gray'], [`sim ${state.simPackets} pkt${state.simPackets === 1 ? '' : 's'}`, 'magenta']);
   if (state.loading) segs.push([' · ', 'gray'], [state.loading, 'yellow']);
   return segments(segs, width);
 }
