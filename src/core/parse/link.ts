@@ -34,13 +34,20 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
     return extCacheT.get(n);
   };
 
+  // Comment matches may be shared by many rules (see RuleSpecParser): parse each object once,
+  // but report a failure for every rule that uses it.
+  const failures = new Map<Match | Target, { ok: false; message: string; option?: string }>();
   const typed = (owner: Match | Target, name: string, ext: ExtensionBase<unknown>, rule: Rule, what: string): void => {
-    let r: ReturnType<ExtensionBase<unknown>['parse']>;
-    try {
-      r = ext.parse(owner.options, family);
-    } catch (err) {
-      // An extension must not throw, but a bug there must not take the parser down either.
-      r = { ok: false, message: `internal error in ${what} ${name}: ${err instanceof Error ? err.message : String(err)}` };
+    if (owner.typed !== undefined) return; // a shared object parsed for an earlier rule
+    let r: ReturnType<ExtensionBase<unknown>['parse']> | undefined = failures.size > 0 ? failures.get(owner) : undefined;
+    if (r === undefined) {
+      try {
+        r = ext.parse(owner.options, family);
+      } catch (err) {
+        // An extension must not throw, but a bug there must not take the parser down either.
+        r = { ok: false, message: `internal error in ${what} ${name}: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      if (!r.ok) failures.set(owner, r);
     }
     if (r.ok) {
       owner.typed = r.value;

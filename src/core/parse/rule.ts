@@ -173,6 +173,8 @@ export class RuleSpecParser {
   private owners: Owner[] = [];
   private ownerPool: Owner[] = [];
   private poolUsed = 0;
+  /** Shared comment matches by comment text. */
+  private readonly comments = new Map<string, Match>();
   /** Matches/target of the last parsed rule whose options the parser complained about, or null. */
   flawed: Set<Match | Target> | null = null;
   private file = '';
@@ -426,8 +428,25 @@ export class RuleSpecParser {
     }
     if (negated) this.report('bad-negation', negIndex, '"!" at the end of the rule negates nothing');
     // Hand the options over in exact-size arrays (pushed-to arrays keep spare capacity).
+    let mi = -1;
     for (const o of owners) {
+      if (o.match) mi++;
       if (o.options.length === 0) continue;
+      if (o.match && o.name === 'comment' && !o.flawed && o.options.length === 1) {
+        // `-m comment --comment TEXT` is in nearly every kube-proxy rule and the same TEXT repeats
+        // across a Service's rules: one shared (immutable) Match per distinct comment.
+        const opt = o.options[0];
+        if (opt.name === 'comment' && !opt.negated && opt.args.length === 1) {
+          const got = this.comments.get(opt.args[0]);
+          if (got !== undefined) {
+            matches[mi] = got;
+            continue;
+          }
+          o.match.options = [opt];
+          this.comments.set(opt.args[0], o.match);
+          continue;
+        }
+      }
       if (o.match) o.match.options = exact(o.options);
       else if (o.target) o.target.options = exact(o.options);
     }

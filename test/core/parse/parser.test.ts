@@ -429,3 +429,23 @@ describe('addresses read like iptables', () => {
     expect(diagList(result.diagnostics)).toEqual(['bad-address@5:13']);
   });
 });
+
+describe('shared comment matches', () => {
+  it('rules with the same comment share one immutable match; different comments do not', () => {
+    const { rules } = parseRules([
+      '-A INPUT -m comment --comment "ns/svc:http" -j ACCEPT',
+      '-A INPUT -s 10.0.0.1 -m comment --comment "ns/svc:http" -j DROP',
+      '-A INPUT -m comment --comment "ns/svc:https" -j ACCEPT',
+      '-A INPUT -m comment --comment kubernetes service portals -j ACCEPT',
+    ]);
+    expect(rules[0].matches[0]).toBe(rules[1].matches[0]);
+    expect(rules[2].matches[0]).not.toBe(rules[0].matches[0]);
+    expect(rules.map((r) => r.matches[0].options[0].args)).toEqual([['ns/svc:http'], ['ns/svc:http'], ['ns/svc:https'], ['kubernetes service portals']]);
+    expect(rules.map((r) => formatRule(r))).toEqual([
+      '-A INPUT -m comment --comment "ns/svc:http" -j ACCEPT',
+      '-A INPUT -s 10.0.0.1/32 -m comment --comment "ns/svc:http" -j DROP',
+      '-A INPUT -m comment --comment "ns/svc:https" -j ACCEPT',
+      '-A INPUT -m comment --comment "kubernetes service portals" -j ACCEPT',
+    ]);
+  });
+});
