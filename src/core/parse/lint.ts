@@ -7,6 +7,7 @@
 import type { Diagnostic, Rule, Ruleset } from '../model.js';
 import { diag } from './diagnostics.js';
 import { formatRule } from './format.js';
+import { targetColumn } from './locate.js';
 
 /**
  * Targets after which a packet never reaches the next rule of the chain (when the rule matches):
@@ -110,7 +111,7 @@ export function lintRuleset(rs: Ruleset): Diagnostic[] {
                 'jump-to-empty-chain',
                 r.span.file,
                 r.span.line,
-                t.span?.column ?? r.span.column,
+                targetColumn(r),
                 `${t.goto ? 'goto' : 'jump'} to chain ${t.name}, which has no rules (${t.goto ? 'the packet continues as if the calling chain had ended' : 'it returns at once'})`,
                 t.name,
               ),
