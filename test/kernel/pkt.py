@@ -116,6 +116,20 @@ def cmd_send(a):
         # AF_INET6 + IPPROTO_RAW implies IPV6_HDRINCL on Linux.
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
         addr = (str(dst), 0)
+    if a.l2_dst:
+        # Straight onto the link as an Ethernet frame (the sender's own routing would keep a
+        # loopback destination to itself): AF_PACKET on --dev to the node's MAC.
+        s.close()
+        dev = a.dev or "eth0"
+        src_mac = open("/sys/class/net/%s/address" % dev).read().strip()
+        eth = bytes.fromhex(a.l2_dst.replace(":", "")) + bytes.fromhex(src_mac.replace(":", "")) + struct.pack("!H", 0x0800 if fam == 4 else 0x86DD)
+        ps = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        ps.bind((dev, 0))
+        ps.send(eth + pkt)
+        ps.close()
+        out("sent")
+        return
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     if a.mark:
         s.setsockopt(socket.SOL_SOCKET, SO_MARK, a.mark)
     if a.dev:
@@ -301,6 +315,7 @@ def main():
     sp.add_argument("--length", type=int, default=0)
     sp.add_argument("--mark", type=int, default=0)
     sp.add_argument("--dev", default=None)
+    sp.add_argument("--l2-dst", default=None)
     so = sub.add_parser("sock")
     so.add_argument("--proto", required=True)
     so.add_argument("--src", required=True)

@@ -173,6 +173,12 @@ export class KernelSession {
     return behind[0]!.ns;
   }
 
+  /** MAC address of the node's interface a packet arrives on (the bridge itself for a bridge). */
+  async nodeMac(iface: string): Promise<string> {
+    const r = await run('ip', ['-n', this.topo.node, '-j', 'link', 'show', 'dev', iface]);
+    return (JSON.parse(r.stdout) as { address: string }[])[0]!.address;
+  }
+
   /** The namespace owning an address (the node, a peer), or null. */
   ownerNs(addr: string): string | null {
     const a = norm(addr);
@@ -231,6 +237,9 @@ export class KernelSession {
           flags: proto === 'tcp' ? flags : undefined,
           icmpType,
         });
+        // A loopback destination from a peer: its own routing would keep the packet; put the
+        // frame on the link to the node's interface MAC instead.
+        const l2Dst = !spec.local && isLoopback(spec.dst) ? await this.nodeMac(spec.iif!) : null;
         const rawArgs = (): string[] => {
           const args = [PKT, 'send', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst)];
           if (ports(proto)) args.push('--sport', String(sport), '--dport', String(dport));
@@ -239,6 +248,7 @@ export class KernelSession {
           if (spec.ttl !== undefined) args.push('--ttl', String(spec.ttl));
           if (spec.length !== undefined) args.push('--length', String(spec.length));
           if (spec.mark) args.push('--mark', String(spec.mark));
+          if (l2Dst) args.push('--l2-dst', l2Dst, '--dev', 'eth0');
           return args;
         };
         if (spec.packetNumber && spec.packetNumber > 0) {
@@ -440,6 +450,11 @@ export class KernelSession {
     errs.push(...(await destroyNamespaces(this.created)));
     return errs;
   }
+}
+
+function isLoopback(addr: string): boolean {
+  const a = ipaddr.process(addr);
+  return a.range() === 'loopback';
 }
 
 function ports(proto: string): boolean {
