@@ -140,6 +140,8 @@ export interface HostView {
   routeDev(ip: Ip): { dev: string | null } | { unknown: string };
   /** The MAC of a local interface, when known. */
   ifaceMac(iface: string): string | undefined;
+  /** A listening socket for proto/address/port (wildcard-bound sockets match any address). */
+  findSocket(proto: number, ip: Ip, port: number): { transparent: boolean } | null;
 }
 
 /** Where a match or target runs. */

@@ -10,6 +10,8 @@
  * - sysctl: ip_forward=1, IPv6 forwarding=1, bridge-nf-call-iptables/ip6tables=1,
  *   route_localnet=0, rp_filter=0.
  * - ipsets: none → `-m set` matches are unknown.
+ * - sockets: none → no listening sockets: TPROXY drops (as the kernel does without a socket),
+ *   `-m socket` does not match.
  *
  * Pure: no IO.
  */
@@ -29,6 +31,7 @@ export const DEFAULT_KEYS = {
   bridge6: 'net.bridge.bridge-nf-call-ip6tables',
   routeLocalnet: 'net.ipv4.conf.all.route_localnet',
   ipsets: 'ipsets',
+  sockets: 'sockets',
 } as const;
 
 /** The route that stands for "default route, output interface unknown". */
@@ -75,6 +78,7 @@ export function resolveContext(partial?: Partial<HostContext>): { context: HostC
   if (given.bridgeNfCallIp6tables === undefined) add(`${DEFAULT_KEYS.bridge6}=1 assumed (not given)`);
   if (given.routeLocalnet === undefined) add(`${DEFAULT_KEYS.routeLocalnet}=0 assumed (not given)`);
   if (!partial?.ipsets) add(`${DEFAULT_KEYS.ipsets}: none given — -m set matches are unknown`);
+  if (!partial?.sockets) add(`${DEFAULT_KEYS.sockets}: none given — no listening sockets (TPROXY drops, -m socket does not match)`);
   const context: HostContext = {
     ...(partial?.hostname !== undefined ? { hostname: partial.hostname } : {}),
     interfaces,
@@ -82,6 +86,7 @@ export function resolveContext(partial?: Partial<HostContext>): { context: HostC
     sysctl,
     ipsets: partial?.ipsets ?? [],
     ...(partial?.peers ? { peers: partial.peers } : {}),
+    sockets: partial?.sockets ?? [],
     defaults,
   };
   return { context, defaults };

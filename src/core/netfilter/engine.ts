@@ -264,6 +264,12 @@ export class Run {
         return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: martian ${which} on ${p.iif} (net.ipv4.conf.${p.iif}.route_localnet=0)` } };
       }
     }
+    if (p.iif !== 'lo' && host.isLocal(p.src)) {
+      // fib_validate_source: the reverse route to a local source is RTN_LOCAL → martian source
+      // (accept_local is off by default).
+      this.note('route', 'PREROUTING', `martian source ${p.src.text} (a local address) arriving on ${p.iif}: dropped`);
+      return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: martian source ${p.src.text} on ${p.iif} (a local address; accept_local=0)` } };
+    }
     const r = host.lookup(p.dst);
     if (r.kind === 'local' || r.kind === 'broadcast' || r.kind === 'multicast') {
       this.note('route', 'PREROUTING', `${r.why} → INPUT`);
@@ -287,7 +293,14 @@ export class Run {
       case 'unicast': {
         if (r.dev === null) this.useDefault(DEFAULT_KEYS.routes);
         this.setOif(r.dev);
-        this.note('route', hook, `${r.why} → FORWARD out ${p.oif ?? '(unknown interface)'}`);
+        // ip_forward / ip6_forward: TTL (hop limit) ≤ 1 → ICMP time exceeded, dropped before
+        // FORWARD; otherwise it is decremented before the FORWARD hook runs.
+        if (p.ttl <= 1) {
+          this.note('route', hook, `${r.why}: ${p.family === 'ipv4' ? 'TTL' : 'hop limit'} ${p.ttl} would expire → dropped (ICMP time exceeded)`);
+          return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: ${p.family === 'ipv4' ? 'TTL' : 'hop limit'} exceeded in transit (ttl ${p.ttl})` } };
+        }
+        p.ttl -= 1;
+        this.note('route', hook, `${r.why} → FORWARD out ${p.oif ?? '(unknown interface)'}`, [`ttl ${p.ttl + 1} → ${p.ttl}`]);
         return 'forward';
       }
       case 'none':
@@ -370,6 +383,21 @@ export class Run {
     return this.deliverLocally();
   }
 
+  /**
+   * A 127.0.0.0/8 source cannot leave through a non-loopback device unless route_localnet=1
+   * (__mkroute_output returns -EINVAL; after a DNAT in OUTPUT ip_route_me_harder fails and the
+   * packet is dropped — kernel-confirmed by the k-localnet scenarios).
+   */
+  private loopbackSourceOut(label: string): Final | null {
+    const p = this.pkt;
+    if (p.family !== 'ipv4' || !netContains(LOOP4, p.src) || p.oif === 'lo') return null;
+    this.useDefault(DEFAULT_KEYS.routeLocalnet);
+    if (this.env.host.ctx.sysctl.routeLocalnet) return null;
+    const dev = p.oif ?? 'a non-loopback interface';
+    this.note('route', 'OUTPUT', `${label}: source ${p.src.text} cannot leave through ${dev} (route_localnet=0): the route lookup fails`);
+    return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: ${label} failed — loopback source ${p.src.text} out ${dev} (net.ipv4.conf.${p.oif ?? 'all'}.route_localnet=0)` } };
+  }
+
   /** Output route lookup: true = loopback (local destination), false = out an interface. */
   private routeOutput(label: string): boolean | Final {
     const p = this.pkt;
@@ -380,11 +408,14 @@ export class Run {
         p.oifUnknown = false;
         this.note('route', 'OUTPUT', `${label}: ${r.why} → out lo`);
         return true;
-      case 'unicast':
+      case 'unicast': {
         if (r.dev === null) this.useDefault(DEFAULT_KEYS.routes);
         this.setOif(r.dev);
+        const martian = this.loopbackSourceOut(label);
+        if (martian) return martian;
         this.note('route', 'OUTPUT', `${label}: ${r.why} → out ${p.oif ?? '(unknown interface)'}`);
         return false;
+      }
       case 'broadcast':
       case 'multicast':
         this.setOif(r.kind === 'broadcast' && r.dev ? r.dev : null);

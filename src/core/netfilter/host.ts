@@ -266,6 +266,17 @@ export class Host implements HostView {
     return { dev: null };
   }
 
+  findSocket(proto: number, ip: Ip, port: number): { transparent: boolean } | null {
+    for (const sk of this.ctx.sockets ?? []) {
+      if ((sk.proto === 'tcp' ? 6 : 17) !== proto || sk.port !== port) continue;
+      const a = sk.addr ? parseIp(sk.addr) : null;
+      const wildcard = !a || a.w.every((x) => x === 0);
+      if (!wildcard && (a!.family !== ip.family || a!.w.some((x, i) => x !== ip.w[i]))) continue;
+      return { transparent: sk.transparent === true };
+    }
+    return null;
+  }
+
   ifaceMac(iface: string): string | undefined {
     return this.ifaces.get(iface)?.mac;
   }

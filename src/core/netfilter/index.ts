@@ -144,7 +144,8 @@ function replySpec(spec: PacketSpec, flow: Flow, o: Outcome | null, host: Host):
     else if (t === 128 || t === undefined) r.icmpType = 129;
     else r.icmpType = t;
   }
-  if (spec.proto === 'tcp' || spec.proto === '6') r.tcpFlags = ['SYN', 'ACK'];
+  // TCP flags: as given for the packet, else ACK (an established reply segment).
+  if (spec.tcpFlags) r.tcpFlags = spec.tcpFlags;
   const kind = o?.disposition.kind;
   if (o && (kind === 'forwarded' || kind === 'sent')) {
     if (o.disposition.iface) r.iif = o.disposition.iface;

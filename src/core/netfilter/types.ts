@@ -161,8 +161,20 @@ export interface HostContext {
   sysctl: SysctlSpec;
   ipsets?: IpsetSpec[];
   peers?: PeerSpec[];
+  /** Listening sockets (for TPROXY and `-m socket`); absent = none. */
+  sockets?: SocketSpec[];
   /** Set by resolveContext: which parts were filled with defaults (sentences, see README-ENGINE). */
   defaults?: string[];
+}
+
+/** A listening socket of the host (`ss -ltnp`), for TPROXY and `-m socket`. */
+export interface SocketSpec {
+  proto: 'tcp' | 'udp';
+  /** Bound address; absent or `0.0.0.0` / `::` = any. */
+  addr?: string;
+  port: number;
+  /** IP_TRANSPARENT set (TPROXY only hands packets to transparent sockets). */
+  transparent?: boolean;
 }
 
 /** The packet's state at a point of its path (after a step). Addresses as text, canonical form. */

@@ -128,8 +128,10 @@ describe('marks and conntrack', () => {
 describe('other decidable modules', () => {
   check([
     ['comment', '-m comment --comment "hello world"', {}, true, 'hello world'],
-    ['statistic nth with packet number', '-m statistic --mode nth --every 3 --packet 0', { packetNumber: 2 }, true],
-    ['statistic nth not this one', '-m statistic --mode nth --every 3 --packet 0', { packetNumber: 0 }, false],
+    ['statistic nth: packets 0, 3, 6… match (--packet 0)', '-m statistic --mode nth --every 3 --packet 0', { packetNumber: 3 }, true],
+    ['statistic nth: --packet 1 picks packet 1', '-m statistic --mode nth --every 3 --packet 1', { packetNumber: 1 }, true],
+    ['statistic nth: packet 2 is not picked', '-m statistic --mode nth --every 3 --packet 0', { packetNumber: 2 }, false],
+    ['statistic nth: the first packet matches', '-m statistic --mode nth --every 3 --packet 0', { packetNumber: 0 }, true],
     ['mac', '-m mac --mac-source AA:BB:CC:DD:EE:FF', { srcMac: 'aa:bb:cc:dd:ee:ff' }, true],
     ['mac not given → unknown', '-m mac --mac-source AA:BB:CC:DD:EE:FF', {}, 'unknown'],
     ['physdev-in', '-m physdev --physdev-in vethA', {}, true],

@@ -36,7 +36,7 @@ const rows: Row[] = [
   ['MASQUERADE --to-ports', 'nat', 'POSTROUTING', 'MASQUERADE --to-ports 20000-30000', {}, { src: '192.168.1.2', sport: 20000 }],
   ['NETMAP in PREROUTING maps the destination', 'nat', 'PREROUTING', 'NETMAP --to 10.244.7.0/24', { dst: '8.8.8.8' }, { dst: '10.244.7.8' }],
   ['NETMAP in POSTROUTING maps the source', 'nat', 'POSTROUTING', 'NETMAP --to 172.16.0.0/16', {}, { src: '172.16.1.5' }],
-  ['TTL --ttl-dec', 'mangle', 'FORWARD', 'TTL --ttl-dec 1', {}, { change: 'ttl 64 → 63' }],
+  ['TTL --ttl-dec (FORWARD sees the TTL already decremented by forwarding)', 'mangle', 'FORWARD', 'TTL --ttl-dec 1', {}, { change: 'ttl 63 → 62' }],
   ['TCPMSS recorded', 'mangle', 'FORWARD', 'TCPMSS --clamp-mss-to-pmtu', {}, { change: /clamped to path MTU/ }],
   ['CLASSIFY recorded', 'mangle', 'POSTROUTING', 'CLASSIFY --set-class 1:10', {}, { change: 'priority (tc class) 1:10' }],
 ];
@@ -85,5 +85,29 @@ describe('targets', () => {
     const bare = resolveContext({ interfaces: ctx.interfaces }).context;
     const o = run(rs, { ...fwd, dst: '8.8.8.8', iif: 'eth0', src: '192.168.1.50' }, bare).outcomes[0]!;
     expect(o.steps.find((s) => s.kind === 'rule')!.changes[0]).toMatch(/output interface unknown/);
+  });
+
+  it.each([
+    ['no socket listening: dropped', undefined, 'DROP', /no socket listens on 127\.0\.0\.1:3129/],
+    ['a non-transparent socket: dropped', [{ proto: 'tcp', addr: '127.0.0.1', port: 3129 }], 'DROP', /not transparent/],
+    ['a transparent listener: delivered locally with the mark', [{ proto: 'tcp', port: 3129, transparent: true }], 'ACCEPT', /assigned to the transparent socket/],
+  ] as const)('TPROXY: %s', (_n, sockets, verdict, change) => {
+    const rs = rules(table('mangle', ['-A PREROUTING -p tcp -m tcp --dport 3128 -j TPROXY --on-port 3129 --on-ip 127.0.0.1 --tproxy-mark 0x1/0x1']));
+    const ctx = nodeContext(sockets ? { sockets: sockets.map((x) => ({ ...x })) } : {});
+    const o = run(rs, { ...fwd, dst: '93.184.216.34', dport: 3128 }, ctx).outcomes[0]!;
+    expect(o.verdict).toBe(verdict);
+    expect(o.steps.find((s) => s.kind === 'rule')!.changes.join(' ')).toMatch(change);
+    if (verdict === 'ACCEPT') {
+      expect(o.disposition.text).toBe('delivered locally (transparent socket)');
+      expect(o.packet.mark).toBe(1);
+    }
+  });
+
+  it('-m socket --transparent uses the context sockets', () => {
+    const rs = rules(table('mangle', ['-A PREROUTING -p tcp -m socket --transparent -j MARK --set-xmark 0x1/0x1']));
+    const yes = run(rs, { ...fwd, dst: '10.244.1.1', dport: 15006 }, nodeContext({ sockets: [{ proto: 'tcp', port: 15006, transparent: true }] })).outcomes[0]!;
+    expect(yes.packet.mark).toBe(1);
+    const no = run(rs, { ...fwd, dst: '10.244.1.1', dport: 15006 }, nodeContext()).outcomes[0]!;
+    expect(no.packet.mark).toBe(0);
   });
 });

@@ -73,6 +73,31 @@ describe('routing', () => {
     else expect(o.disposition.text).toMatch(disp);
   });
 
+  it.each([
+    ['TTL 1 expires before FORWARD', 1, 'DROP', /TTL exceeded in transit/],
+    ['TTL 2 is forwarded and FORWARD sees 1', 2, 'ACCEPT', 'forwarded out eth0'],
+  ] as const)('%s', (_n, ttl, verdict, disp) => {
+    const rs = rules(table('filter', ['-A FORWARD -m ttl --ttl-eq 1 -j ACCEPT'], { FORWARD: 'DROP' }));
+    const o = run(rs, { ...pod, dst: '8.8.8.8', dport: 53, ttl }).outcomes[0]!;
+    expect(o.verdict).toBe(verdict);
+    if (typeof disp === 'string') expect(o.disposition.text).toBe(disp);
+    else expect(o.disposition.text).toMatch(disp);
+  });
+
+  it('a local source arriving from outside is a martian source', () => {
+    const o = run(empty, { proto: 'udp', src: '192.168.1.2', sport: 1, dst: '192.168.1.2', dport: 9, iif: 'eth0' }).outcomes[0]!;
+    expect(o.disposition.text).toMatch(/martian source 192\.168\.1\.2/);
+  });
+
+  it('a loopback source cannot leave after an OUTPUT DNAT (route_localnet=0)', () => {
+    const rs = rules(table('nat', ['-A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 30080 -j DNAT --to-destination 10.244.1.10:80']));
+    const o = run(rs, { proto: 'tcp', src: '127.0.0.1', sport: 1, dst: '127.0.0.1', dport: 30080, local: true }).outcomes[0]!;
+    expect(o.verdict).toBe('DROP');
+    expect(o.disposition.text).toMatch(/loopback source 127\.0\.0\.1 out cni0/);
+    const on = nodeContext({ sysctl: { ipForward: true, ipv6Forward: true, bridgeNfCallIptables: true, bridgeNfCallIp6tables: true, routeLocalnet: true } });
+    expect(run(rs, { proto: 'tcp', src: '127.0.0.1', sport: 1, dst: '127.0.0.1', dport: 30080, local: true }, on).outcomes[0]!.disposition.text).toBe('sent out cni0');
+  });
+
   it('forwarding off: dropped with the reason', () => {
     const ctx = nodeContext({ sysctl: { ipForward: false, ipv6Forward: true, bridgeNfCallIptables: true, bridgeNfCallIp6tables: true } });
     const o = run(empty, { ...pod, dst: '8.8.8.8', dport: 53 }, ctx).outcomes[0]!;

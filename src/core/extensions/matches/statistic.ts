@@ -3,8 +3,10 @@
  * Like xt_statistic.c:
  * - random: `(prandom & 0x7FFFFFFF) < probability` — the engine cannot know the draw, so the match
  *   is a branch with probability P (1 − P when inverted); the engine explores both.
- * - nth: a per-rule counter starting at --packet; each evaluation sets it to (c + 1) mod N and
- *   matches when it wraps to 0, so evaluation number k (0-based) matches iff (packet + k + 1) mod N == 0.
+ * - nth: libxt_statistic stores every−1 and starts the rule's counter at count = (every−1) − packet;
+ *   each evaluation sets it to 0 when it equals every−1 (a match) and to count+1 otherwise. So
+ *   evaluation number k (0-based) matches iff (k − packet) mod every == 0: with --packet 0 the
+ *   packets 0, N, 2N … match (kernel-confirmed by the k-misc-v4 scenario).
  *   With the packet's `packetNumber` this is decided; without it the match is a branch of weight 1/N.
  */
 import type { ExtensionBase } from '../types.js';
@@ -55,7 +57,7 @@ export const statisticMatch: ExtensionBase<StatisticMatch> = {
       const p = v.negated ? 1 - 1 / v.every : 1 / v.every;
       return { result: 'unknown', detail: `${spec}: depends on the packet's number in the flow (p=${round(p)})`, probability: p };
     }
-    const hit = (v.packet + k + 1) % v.every === 0;
+    const hit = (((k - v.packet) % v.every) + v.every) % v.every === 0;
     const d = `${spec}: evaluation #${k} ${hit ? 'is' : 'is not'} the nth`;
     return hit !== v.negated ? yes(d) : no(d);
   },

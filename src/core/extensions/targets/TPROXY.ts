@@ -1,8 +1,10 @@
 /**
  * -j TPROXY --on-port P [--on-ip ADDR] [--tproxy-mark V[/M]] (mangle PREROUTING): assigns the
  * packet to a local transparent socket without rewriting it, and sets the mark used by a policy
- * route to deliver it locally. Like xt_TPROXY.c tproxy_tg4: NF_ACCEPT when a socket is found,
- * NF_DROP otherwise — iptscope assumes the socket exists and says so.
+ * route to deliver it locally. Like xt_TPROXY.c tproxy_tg4: the packet goes to a listening
+ * socket on --on-ip (else the packet's destination) : --on-port that has IP_TRANSPARENT;
+ * NF_ACCEPT when one is found, NF_DROP otherwise (kernel-confirmed by the k-misc-v4 scenario).
+ * Listening sockets come from the context's `sockets` (none by default).
  */
 import type { ExtensionBase } from '../types.js';
 import { err, hex, ok, opt, parsePort, parseValueMask } from '../util.js';
@@ -45,10 +47,17 @@ export const tproxyTarget: ExtensionBase<TproxyTarget> = {
   describe: (v) => `TPROXY redirect ${v.ip?.text ?? '0.0.0.0'}:${v.port} mark ${hex(v.mark)}/${hex(v.mask)}`,
   apply(v, ctx) {
     const p = ctx.packet;
+    const ip = v.ip && !v.ip.w.every((x) => x === 0) ? v.ip : p.dst;
+    const where = `${ip.text}:${v.port}`;
+    const sk = ctx.host.findSocket(p.protoNum, ip, v.port);
+    if (!sk || !sk.transparent) {
+      const why = sk ? `the socket on ${where} is not transparent (IP_TRANSPARENT)` : `no socket listens on ${where}`;
+      return { verdict: 'drop', changes: [`TPROXY: ${why}; the kernel drops the packet`] };
+    }
     const before = p.mark;
     p.mark = xmark(before, v);
     p.tproxy = true;
-    const changes = [`assigned to the transparent socket ${v.ip?.text ?? 'any'}:${v.port} (assumed listening; without one the kernel drops)`];
+    const changes = [`assigned to the transparent socket ${where}`];
     if (before !== p.mark) changes.push(`mark ${hex(before)} → ${hex(p.mark)}`);
     return { verdict: 'accept', changes };
   },
