@@ -236,6 +236,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 
   const started = performance.now();
+  // Load the engine, the diff and the screen modules while the source is being read.
+  const enginePromise = loadEngine();
+  const diffPromise = loadDiff();
+  const screenPromise = import('../ui/screen.js');
   const progress = (t: string) => io.err(`\r\x1b[Kiptscope: ${t}`);
   let payload: LoadPayload;
   let live: LoadedSource | undefined;
@@ -265,9 +269,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const n = payload.parse.ruleset.tables.size;
   progress(`${grouped(countRules(payload))} rules in ${n} table${n === 1 ? '' : 's'} loaded in ${Math.round(performance.now() - started)} ms; opening the explorer…`);
 
-  const engine = await loadEngine();
+  const engine = await enginePromise;
   const store = createStore();
-  const { diffFn } = await loadDiff();
+  const { diffFn } = await diffPromise;
   let selectEntry: ((path: string) => Promise<void>) | undefined;
   const controller = createController(store, engine, {
     diff: diffFn,
@@ -297,7 +301,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!engine) store.dispatch({ type: 'flash', flash: { text: 'the trace engine is not in this build: browsing only', level: 'error' } });
   io.err('\r\x1b[K');
 
-  const { startScreen } = await import('../ui/screen.js');
+  const { startScreen } = await screenPromise;
   const ui = startScreen(store, controller, keysIn ? { input: keysIn } : {});
   const family = () => store.getState().family;
   const stops: (() => unknown)[] = [];
