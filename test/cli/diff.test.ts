@@ -226,7 +226,7 @@ describe('iptscope diff: behaviour', () => {
     const r = await cli([OLD, NEW]);
     expect(r.out).toMatch(/# behaviour \(ipv4\): \d+ of \d+ probes behave differently/);
     expect(r.out).toContain(`! ${SSH}`);
-    expect(r.out).toContain('    verdict ACCEPT → DROP');
+    expect(r.out).toContain('    verdict ACCEPT → DROP\n    disposition delivered → dropped\n    path filter:INPUT:3 → filter:INPUT:policy\n');
     expect(r.out).toContain('# no host context given');
   });
 

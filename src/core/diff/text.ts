@@ -162,6 +162,12 @@ export function formatBehaviourText(b: BehaviourDiff, opts: TextOptions): string
     out.push(paint('red', `-   ${outcomes(c.old)}`));
     out.push(paint('green', `+   ${outcomes(c.new)}`));
     for (const d of c.differences) out.push(`    ${d}`);
+    // One path each side: where the fate was decided (`table:CHAIN:N` / `table:CHAIN:policy`).
+    if (c.old.length === 1 && c.new.length === 1) {
+      const po = c.old[0].path.join(' ');
+      const pn = c.new[0].path.join(' ');
+      if (po !== pn) out.push(paint('dim', `    path ${po || '(none)'} → ${pn || '(none)'}`));
+    }
   }
   return out.join('\n') + '\n';
 }
