@@ -3,7 +3,8 @@
  * the probe packets whose fate differs. OLD and NEW are any SOURCE (file, `-`, bundle, live…).
  * Exit status like diff(1): 0 same, 1 different, 2 trouble.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Family, ParseResult, Ruleset } from '../core/model.js';
 import type { HostContext, PacketSpec } from '../core/netfilter/types.js';
 // The engine (behaviour) is loaded only when probes are traced: --no-behaviour stays light.
@@ -34,7 +35,8 @@ options:
   --context FILE       host context JSON (interfaces, routes, sysctls) for both sides
   --packet SPEC        also trace this packet (repeatable): 'tcp 10.244.0.5:40000 10.96.0.10:80 in=cni0'
                        (PROTO SRC[:SPORT] DST[:DPORT] [in=IF] [out=IF] [local] [mark=N] [state=S]) or a JSON PacketSpec
-  --packets FILE       also trace these packets: a JSON array of PacketSpec, or a scenario.json
+  --packets FILE       also trace these packets: a JSON array of PacketSpec, a scenario.json or
+                       a scenario folder
   --max-probes N       bound on derived probe packets (default ${DEFAULT_MAX_PROBES})
   --traces N|all       JSON: full traces of the first N differing packets (default ${DEFAULT_TRACES})
   --no-behaviour       structural diff only
@@ -216,7 +218,14 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 /** Packets of a `--packets` file: an array of PacketSpec / {packet}, or a scenario's `packets`. */
-async function readPackets(path: string): Promise<PacketSpec[]> {
+async function readPackets(arg: string): Promise<PacketSpec[]> {
+  // A scenario folder stands for its scenario.json.
+  let path = arg;
+  try {
+    if ((await stat(arg)).isDirectory()) path = join(arg, 'scenario.json');
+  } catch {
+    // missing: reported by readJson with the path
+  }
   const v = await readJson(path, '--packets');
   const list = Array.isArray(v) ? v : typeof v === 'object' && v !== null && Array.isArray((v as { packets?: unknown }).packets) ? (v as { packets: unknown[] }).packets : null;
   if (!list) throw new CliError(`diff: --packets ${path}: expected a JSON array of packets or an object with "packets"`);
