@@ -9,7 +9,7 @@ import type { Action, LoadPayload } from './actions.js';
 import { computeChanges } from './changes.js';
 import { addCounts, currentTraceCounts, nextRates, outcomeCounts } from './counters.js';
 import { overlayItems, overlayRowCount } from './overlays.js';
-import { PACKET_FIELDS } from './packet-form.js';
+import { PACKET_FIELDS, specToForm } from './packet-form.js';
 import {
   chainRows,
   currentOutcome,
@@ -118,6 +118,8 @@ function load(s: AppState, p: LoadPayload): AppState {
   }
   const view = defaultView(rs);
   next = { ...next, changes: [], changedAt: null, previous: null, trace: null, traceError: null, breadcrumb: [], search: null };
+  // An empty form starts as the first scenario packet, so `t` traces something at once.
+  if (next.packet.src === '' && next.packet.dst === '' && p.presets.length > 0) next = { ...next, packet: specToForm(p.presets[0].packet) };
   next = { ...next, view: null, chainsCursor: 0, chainsScroll: 0, rulesCursor: 0, rulesScroll: 0 };
   return view ? viewAt(next, view, 0, []) : next;
 }

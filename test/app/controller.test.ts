@@ -128,14 +128,16 @@ describe('controller', () => {
     const { store, engine, c } = setup();
     store.dispatch({ type: 'showChain', chain: 'INPUT', table: 'filter' });
     c.exec({ id: 'matchRule' });
-    expect(engine.packets[0]).toEqual({ proto: 'udp', src: '192.0.2.1', sport: 40000, dst: '192.0.2.2', dport: 53, iif: 'eth0' });
+    // What the rule does not constrain (the destination) stays as it was in the form.
+    expect(engine.packets[0]).toEqual({ proto: 'udp', src: '192.0.2.1', sport: 40000, dst: '10.96.0.100', dport: 53, iif: 'eth0' });
   });
   it('editing a packet field through the form', () => {
     const { store, c, type } = setup();
     c.exec({ id: 'focus', pane: 'packet' });
     c.exec({ id: 'move', delta: 3 });
     c.exec({ id: 'enter' });
-    expect(store.getState().input).toMatchObject({ kind: 'field', field: 'dst' });
+    expect(store.getState().input).toMatchObject({ kind: 'field', field: 'dst', text: '10.96.0.100' });
+    c.inputKey(undefined, 'C-u');
     type('10.1.2.3');
     expect(store.getState().packet.dst).toBe('10.1.2.3');
     // control characters typed or pasted never reach the state

@@ -341,3 +341,10 @@ describe('help overlay', () => {
     expect(store.getState().overlay).toBeNull();
   });
 });
+
+describe('packet form defaults', () => {
+  it('an empty form starts as the first scenario packet', () => {
+    const s = loadedStore().getState();
+    expect(s.packet).toMatchObject({ proto: 'tcp', src: '10.244.1.10', sport: '40000', dst: '10.96.0.100', dport: '80', iif: 'cni0' });
+  });
+});

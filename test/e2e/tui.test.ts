@@ -67,7 +67,8 @@ async function waitFor(name: string, re: RegExp, timeoutMs = 20_000): Promise<st
   let last = '';
   while (Date.now() < until) {
     last = screen(name);
-    if (re.test(last)) return last;
+    // Matched: wait for the frame to be complete (tmux may show a paint half-way).
+    if (re.test(last)) return settle(name);
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${re} on screen:\n${last}`);
