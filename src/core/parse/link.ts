@@ -23,12 +23,22 @@ export interface LinkEnv {
 /** Link a parsed ruleset in place. */
 export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
   const family = ruleset.family;
-  const extCacheM = new Map<string, ExtensionBase<unknown> | undefined>();
-  const extCacheT = new Map<string, ExtensionBase<unknown> | undefined>();
-  const extM = (n: string): ExtensionBase<unknown> | undefined => {
-    if (!extCacheM.has(n)) extCacheM.set(n, findMatch(n));
-    return extCacheM.get(n);
+  // Per module, everything the linker needs in one lookup: the extension usable in this family
+  // (or null) and the family the module is restricted to (or null).
+  const moduleInfo = new Map<string, { ext: ExtensionBase<unknown> | null; only: 'ipv4' | 'ipv6' | null }>();
+  const infoOf = (n: string): { ext: ExtensionBase<unknown> | null; only: 'ipv4' | 'ipv6' | null } => {
+    let info = moduleInfo.get(n);
+    if (info === undefined) {
+      const ext = findMatch(n);
+      info = {
+        ext: ext && (!ext.families || ext.families.includes(family)) ? ext : null,
+        only: Object.hasOwn(FAMILY_ONLY_MATCHES, n) ? FAMILY_ONLY_MATCHES[n] : null,
+      };
+      moduleInfo.set(n, info);
+    }
+    return info;
   };
+  const extCacheT = new Map<string, ExtensionBase<unknown> | undefined>();
   const extT = (n: string): ExtensionBase<unknown> | undefined => {
     if (!extCacheT.has(n)) extCacheT.set(n, findTarget(n));
     return extCacheT.get(n);
@@ -75,19 +85,22 @@ export function linkRuleset(ruleset: Ruleset, env: LinkEnv): void {
         if (rule.ip.fragment && family === 'ipv6') {
           env.report(diag('family-mismatch', span.file, span.line, span.column, '-f (fragment) exists only in iptables (IPv4), not ip6tables', rule.raw));
         }
-        for (const m of rule.matches) {
-          const only = Object.hasOwn(FAMILY_ONLY_MATCHES, m.module) ? FAMILY_ONLY_MATCHES[m.module] : undefined;
-          if (only && only !== family) {
+        const matches = rule.matches;
+        for (let k = 0; k < matches.length; k++) {
+          const m = matches[k];
+          if (m.typed !== undefined) continue; // a shared match, parsed for an earlier rule
+          const info = infoOf(m.module);
+          const only = info.only;
+          if (only !== null && only !== family) {
             const s = { ...span, column: matchColumn(rule, m) };
             env.report(
               diag('family-mismatch', s.file, s.line, s.column, `match ${m.module} exists only in ${only === 'ipv6' ? 'ip6tables' : 'iptables'}, not in this ${family === 'ipv6' ? 'IPv6' : 'IPv4'} ruleset`, `-m ${m.module}`),
             );
             continue;
           }
-          if (flawed?.has(m)) continue;
-          const ext = extM(m.module);
-          if (!ext) continue;
-          if (ext.families && !ext.families.includes(family)) continue;
+          if (flawed !== null && flawed.has(m)) continue;
+          const ext = info.ext;
+          if (ext === null) continue;
           typed(m, m.module, ext, rule, 'match');
         }
         const t = rule.target;
