@@ -214,6 +214,8 @@ def cmd_server(a):
     if a.proto == "tcp":
         ls = socket.socket(fam, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if a.transparent:
+            ls.setsockopt(socket.SOL_IP if fam == socket.AF_INET else socket.SOL_IPV6, 19 if fam == socket.AF_INET else 75, 1)  # IP_TRANSPARENT / IPV6_TRANSPARENT
         if fam == socket.AF_INET6:
             ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         ls.bind((bind, a.port))
@@ -243,6 +245,8 @@ def cmd_server(a):
         return
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.transparent:
+        s.setsockopt(socket.SOL_IP if fam == socket.AF_INET else socket.SOL_IPV6, 19 if fam == socket.AF_INET else 75, 1)
     if fam == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind((bind, a.port))
@@ -332,6 +336,7 @@ def main():
     ss.add_argument("--port", type=int, required=True)
     ss.add_argument("--life", type=float, default=30)
     ss.add_argument("--bind", default=None)
+    ss.add_argument("--transparent", action="store_true")
     sc = sub.add_parser("client")
     sc.add_argument("--proto", required=True)
     sc.add_argument("--src", required=True)

@@ -125,7 +125,22 @@ export class KernelSession {
       h,
     );
     await this.createIpsets();
+    await this.startSockets();
     await this.loadRules();
+  }
+
+  /** The context's listening sockets (TPROXY, -m socket), as real listeners in the node. */
+  private async startSockets(): Promise<void> {
+    for (const sock of this.scenario.context.sockets ?? []) {
+      const any = this.v6 ? '::' : '0.0.0.0';
+      const bind = sock.addr && sock.addr !== '0.0.0.0' && sock.addr !== '::' ? norm(sock.addr) : any;
+      const p = new LineProcess(`${sock.proto} socket ${bind}:${sock.port} in the node`, 'ip', [
+        'netns', 'exec', this.topo.node, 'python3', PKT, 'server', '--proto', sock.proto, '--family', this.v6 ? '6' : '4',
+        '--port', String(sock.port), '--bind', bind, '--life', '900', ...(sock.transparent ? ['--transparent'] : []),
+      ]);
+      this.procs.push(p);
+      await p.waitLine((l) => l === 'ready', 5000);
+    }
   }
 
   /** The context's ipsets (for -m set), created in the node namespace before the rules. */
