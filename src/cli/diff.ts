@@ -12,6 +12,7 @@ import { diffStructural } from '../core/diff/structural.js';
 import { formatBehaviourText, formatStructuralText } from '../core/diff/text.js';
 import { GENERIC_NODE_CONTEXT, GENERIC_NODE_TEXT } from '../core/diff/probes.js';
 import type { BehaviourDiff, StructuralDiff } from '../core/diff/types.js';
+import type { UserPacket } from '../core/diff/probes.js';
 import { openSource } from '../sources/index.js';
 import type { LoadedSource } from '../sources/types.js';
 import { CliError } from './errors.js';
@@ -218,7 +219,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 /** Packets of a `--packets` file: an array of PacketSpec / {packet}, or a scenario's `packets`. */
-async function readPackets(arg: string): Promise<PacketSpec[]> {
+async function readPackets(arg: string): Promise<UserPacket[]> {
   // A scenario folder stands for its scenario.json.
   let path = arg;
   try {
@@ -229,9 +230,14 @@ async function readPackets(arg: string): Promise<PacketSpec[]> {
   const v = await readJson(path, '--packets');
   const list = Array.isArray(v) ? v : typeof v === 'object' && v !== null && Array.isArray((v as { packets?: unknown }).packets) ? (v as { packets: unknown[] }).packets : null;
   if (!list) throw new CliError(`diff: --packets ${path}: expected a JSON array of packets or an object with "packets"`);
-  return list.map((item, k) => {
-    const inner = typeof item === 'object' && item !== null && 'packet' in item ? (item as { packet: unknown }).packet : item;
-    return checkPacketObject(inner, `--packets ${path} entry ${k + 1}`);
+  return list.map((item, k): UserPacket => {
+    const where = `--packets ${path} entry ${k + 1}`;
+    if (typeof item === 'object' && item !== null && 'packet' in item) {
+      const { name, packet } = item as { name?: unknown; packet: unknown };
+      const spec = checkPacketObject(packet, where);
+      return typeof name === 'string' && name !== '' ? { name, packet: spec } : spec;
+    }
+    return checkPacketObject(item, where);
   });
 }
 
@@ -252,8 +258,9 @@ function sourceErrors(src: LoadedSource): { first: string; usable: boolean } | u
   return undefined;
 }
 
-/** Family of a user packet by its source address. */
-function packetFamily(p: PacketSpec): Family {
+/** Family of a user packet by its addresses. */
+function packetFamily(u: UserPacket): Family {
+  const p = 'packet' in u && typeof u.packet === 'object' ? u.packet : (u as PacketSpec);
   return p.src.includes(':') || p.dst.includes(':') ? 'ipv6' : 'ipv4';
 }
 
@@ -293,7 +300,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const { readContextFile } = await import('./trace.js');
     given = await readContextFile(opts.contextFile);
   }
-  const extra = [...opts.packets];
+  const extra: UserPacket[] = [...opts.packets];
   for (const f of opts.packetFiles) extra.push(...(await readPackets(f)));
   const families = (['ipv4', 'ipv6'] as const).filter((f) => oldSrc.rulesets[f] || newSrc.rulesets[f]);
   const results: Array<{ family: Family; structural: StructuralDiff; behaviour: BehaviourDiff | null }> = [];

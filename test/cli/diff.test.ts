@@ -334,6 +334,6 @@ describe('--packets with a scenario folder', () => {
     writeFileSync(join(scen, 'scenario.json'), JSON.stringify({ name: 's', packets: [{ name: 'ssh', packet: { proto: 'tcp', src: '203.0.113.7', sport: 1000, dst: '192.168.0.2', dport: 22, iif: 'eth0' }, expect: {} }] }));
     const r = await cli([OLD, NEW, '--packets', scen, '--json', '--max-probes', '0']);
     const b = JSON.parse(r.out).families[0].behaviour;
-    expect(b.changes.map((c: { probe: { label: string } }) => c.probe.label)).toEqual(['user (in eth0) 203.0.113.7 → 192.168.0.2:22/tcp']);
+    expect(b.changes.map((c: { probe: { label: string } }) => c.probe.label)).toEqual(['user "ssh" (in eth0) 203.0.113.7 → 192.168.0.2:22/tcp']);
   });
 });

@@ -10,7 +10,7 @@ import type { Ruleset } from '../model.js';
 import { trace, validatePacket } from '../netfilter/index.js';
 import { outcomePath } from '../scenario-check.js';
 import type { HostContext, Outcome, PacketSpec, PacketState, TraceResult } from '../netfilter/types.js';
-import { deriveProbes, userProbe } from './probes.js';
+import { deriveProbes, userProbe, type UserPacket } from './probes.js';
 import { diffStructural } from './structural.js';
 import type { BehaviourChange, BehaviourDiff, BehaviourOptions, OutcomeSummary, Probe, StructuralDiff } from './types.js';
 
@@ -105,7 +105,7 @@ export function diffBehaviour(
   b: Ruleset,
   ctxA: HostContext,
   ctxB: HostContext,
-  extraPackets: PacketSpec[] = [],
+  extraPackets: UserPacket[] = [],
   opts: BehaviourOptions = {},
 ): BehaviourDiff {
   const max = opts.maxProbes ?? DEFAULT_MAX_PROBES;
@@ -193,6 +193,6 @@ function touches(t: TraceResult, chains: Set<string>): boolean {
 }
 
 /** Probes of a behavioural diff without tracing them (for views that list what would be sent). */
-export function probesOf(a: Ruleset, b: Ruleset, ctx: HostContext, extra: PacketSpec[] = []): Probe[] {
+export function probesOf(a: Ruleset, b: Ruleset, ctx: HostContext, extra: UserPacket[] = []): Probe[] {
   return [...extra.map(userProbe), ...deriveProbes(a, b, ctx)];
 }

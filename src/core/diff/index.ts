@@ -10,5 +10,6 @@ export { diffStructural, isHashedChain, similarity, wordDiff, CHANGE_SIMILARITY 
 export type { StructuralOptions } from './structural.js';
 export { diffBehaviour, summariseTrace, summariseOutcome, compareOutcomes, probesOf, DEFAULT_MAX_PROBES } from './behaviour.js';
 export { deriveProbes, userProbe, GENERIC_NODE_CONTEXT, GENERIC_NODE_TEXT } from './probes.js';
+export type { UserPacket } from './probes.js';
 export { formatStructuralText, formatBehaviourText, summaryLine, formatDelta } from './text.js';
 export type { TextOptions } from './text.js';

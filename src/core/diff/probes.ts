@@ -338,8 +338,14 @@ export function deriveProbes(
   return probes;
 }
 
+/** A packet the user passed, optionally named (a scenario's packet name). */
+export type UserPacket = PacketSpec | { name: string; packet: PacketSpec };
+
 /** A probe for a packet the user passed. */
-export function userProbe(p: PacketSpec): Probe {
+export function userProbe(u: UserPacket): Probe {
+  const named = 'packet' in u && typeof u.packet === 'object' ? (u as { name: string; packet: PacketSpec }) : null;
+  const p = named ? named.packet : (u as PacketSpec);
   const origin = p.local ? 'host' : p.iif ? `in ${p.iif}` : 'user';
-  return { label: label(`user (${origin})`, p), origin: 'user', packet: p, from: 'user' };
+  const who = named ? `user "${named.name}" (${origin})` : `user (${origin})`;
+  return { label: label(who, p), origin: 'user', packet: p, from: named ? `user: ${named.name}` : 'user' };
 }
