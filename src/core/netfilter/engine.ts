@@ -848,15 +848,19 @@ export class Run {
     }
     const reasons: string[] = [];
     let failed: string | undefined;
+    let unknownText: string | undefined;
+    for (let i = 0; i < conds.length; i++) {
+      const c = conds[i]!;
+      if (c.result === true) reasons.push(c.detail);
+      else if (c.result === false) {
+        if (failed === undefined) failed = c.detail;
+      } else unknownText = unknownText === undefined ? c.detail : `${unknownText}; ${c.detail}`;
+    }
     let matched: Tri;
-    const unknowns = conds.filter((c) => c.result === 'unknown');
-    for (const c of conds) if (c.result === true) reasons.push(c.detail);
-    if (!ok) {
-      matched = false;
-      failed = conds.find((c) => c.result === false)?.detail;
-    } else if (unknowns.length) {
+    if (!ok) matched = false;
+    else if (unknownText !== undefined) {
       matched = 'unknown';
-      failed = unknowns.map((c) => c.detail).join('; ');
+      failed = unknownText;
     } else matched = true;
     const step = mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, matched, reasons, matched === false ? EMPTY : [], snapshot(p), { failed, ruleRef: rule });
     this.steps.push(step);
