@@ -225,7 +225,8 @@ export function startScreen(store: Store, controller: Controller, opts: ScreenOp
 
   function key(ch: string | undefined, full: string): void {
     const state = store.getState();
-    if (state.input) {
+    // C-c quits from anywhere, typing included.
+    if (state.input && full !== 'C-c') {
       controller.inputKey(ch, full);
       return;
     }
