@@ -138,7 +138,15 @@ export function diffBehaviour(
       result.skipped.push({ probe, reason: [...new Set(errs)].join('; ') });
       continue;
     }
-    const ta = trace(a, ctxA, probe.packet, { maxOutcomes });
+    // A probe the engine cannot trace is reported as skipped with the reason, never a crash of the
+    // whole diff.
+    let ta: TraceResult;
+    try {
+      ta = trace(a, ctxA, probe.packet, { maxOutcomes });
+    } catch (err) {
+      result.skipped.push({ probe, reason: `old side: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
     // A packet that never enters a changed chain on the old side meets the same rules on the new
     // side: its new trace is the same (same host, no table added or removed), so it is not traced.
     if (unchanged && !touches(ta, unchanged)) {
@@ -146,7 +154,13 @@ export function diffBehaviour(
       for (const d of ta.context.defaults) defaults.add(d);
       continue;
     }
-    const tb = trace(b, ctxB, probe.packet, { maxOutcomes });
+    let tb: TraceResult;
+    try {
+      tb = trace(b, ctxB, probe.packet, { maxOutcomes });
+    } catch (err) {
+      result.skipped.push({ probe, reason: `new side: ${err instanceof Error ? err.message : String(err)}` });
+      continue;
+    }
     result.probesTraced++;
     for (const d of ta.context.defaults) defaults.add(d);
     for (const d of tb.context.defaults) defaults.add(d);
@@ -154,6 +168,7 @@ export function diffBehaviour(
     const sb = summariseTrace(tb);
     const differences = compareOutcomes(sa, sb);
     if (differences.length === 0) continue;
+    if (ta.truncated || tb.truncated) differences.push(`(outcomes cut at ${maxOutcomes} on ${ta.truncated && tb.truncated ? 'both sides' : ta.truncated ? 'the old side' : 'the new side'}: the comparison is partial)`);
     const change: BehaviourChange = { probe, old: sa, new: sb, differences, oldTrace: ta, newTrace: tb };
     result.changes.push(change);
   }

@@ -142,3 +142,15 @@ describe('diffBehaviour: the untouched-chains shortcut never hides a change', ()
     }
   });
 });
+
+describe('diffBehaviour: bounded outcomes', () => {
+  it('says the comparison is partial when a trace was cut at maxOutcomes', () => {
+    const svc = (eps: string[]) =>
+      nat(eps.map((ep, k) => `-A PREROUTING -d 10.96.0.10/32 -p tcp -m tcp --dport 80${k < eps.length - 1 ? ` -m statistic --mode random --probability ${(1 / (eps.length - k)).toFixed(11)}` : ''} -j DNAT --to-destination ${ep}:80`));
+    const a = parse(svc(['10.244.0.21', '10.244.0.22', '10.244.0.23', '10.244.0.24']));
+    const b = parse(svc(['10.244.0.21', '10.244.0.22', '10.244.0.23']));
+    const d = diffBehaviour(a, b, ctx, ctx, [], { maxOutcomes: 2 });
+    const c = find(d, 'pod 10.244.0.10 → 10.96.0.10:80/tcp');
+    expect(c.differences[c.differences.length - 1]).toBe('(outcomes cut at 2 on both sides: the comparison is partial)');
+  });
+});
