@@ -14,6 +14,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0;
 if (!HAS_TMUX) console.warn('test/e2e/tui.test.ts: tmux not found — explorer end-to-end tests SKIPPED');
 
+/** Each test waits on a real process; a loaded CI machine needs more than vitest's default. */
+const E2E_TIMEOUT = 120_000;
+
 let counter = 0;
 const sessions: string[] = [];
 
@@ -138,7 +141,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     keys(s, '1', 'G');
     out = await waitFor(s, /2 Rules .*filter › KUBE-SERVICES/);
     expect(paneText(out, '1 Chains')).toContain('KUBE-FORWARD');
-  });
+  }, E2E_TIMEOUT);
 
   it('steps a packet to its verdict', async () => {
     const s = start(['--demo']);
@@ -156,7 +159,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     out = await waitFor(s, /= ACCEPT: forwarded out cni0/);
     expect(paneText(out, 'State')).toMatch(/verdict ACCEPT forwarded out cni0/);
     expect(paneText(out, 'State')).toMatch(/dst 10\.96\.0\.100:80 → 10\.244\.1\.1[123]:80 \(DNAT\)/);
-  });
+  }, E2E_TIMEOUT);
 
   it('shows the hairpin: mark 0x4000 from KUBE-MARK-MASQ, then MASQUERADE', async () => {
     const s = start(['--demo']);
@@ -177,7 +180,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     out = await waitFor(s, /= ACCEPT/);
     expect(paneText(out, '4 Trace')).toMatch(/MASQUERADE/);
     expect(paneText(out, 'State')).toMatch(/src 10\.244\.1\.11:40005 → 10\.244\.1\.1(:\d+)? \(SNAT\)/);
-  });
+  }, E2E_TIMEOUT);
 
   it('quits with q and restores the terminal', async () => {
     const s = start(['--demo']);
@@ -190,7 +193,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     expect(tmux('display', '-p', '-t', s, '#{cursor_flag}').trim()).toBe('1');
     // keys echo again: the tty is back in cooked mode
     keys(s, 'C-c');
-  });
+  }, E2E_TIMEOUT);
 
   it('renders hostile comments and chain names as text', async () => {
     const ESC = '\u001b';
@@ -213,7 +216,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     keys(s, 'Enter');
     out = await waitFor(s, /filter › INPUT › \{red-fg\}EVIL/);
     expect(paneText(out, '2 Rules')).toContain('{bold}bold?{/bold}');
-  });
+  }, E2E_TIMEOUT);
 
   it('reads a dump from stdin and keys from the terminal', async () => {
     const s = start(['-'], 120, 30, join(ROOT, 'scenarios/seed-kube-proxy/iptables.rules'));
@@ -221,7 +224,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     expect(out).toMatch(/iptscope · stdin · 38 rules/);
     keys(s, 'q');
     await waitFor(s, /EXIT:0/);
-  });
+  }, E2E_TIMEOUT);
 
   it('reloads a watched file keeping the view, marks the change, says when the file is gone', async () => {
     const file = join(tmp, 'watched.rules');
@@ -244,7 +247,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     keys(s, 'Escape');
     out = await waitFor(s, /^(?![\s\S]*Changed by the last reload)/);
     expect(paneText(out, '2 Rules')).toMatch(/--dport 8080/);
-  });
+  }, E2E_TIMEOUT);
 
   it('is usable at 80×24 and follows resizes', async () => {
     const s = start(['--demo'], 80, 24);
@@ -263,5 +266,5 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     keys(s, '?');
     out = await waitFor(s, /Help — keys and commands/);
     expect(out).toMatch(/callers: who jumps to this chain/);
-  });
+  }, E2E_TIMEOUT);
 });
