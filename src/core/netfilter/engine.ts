@@ -458,13 +458,13 @@ export class Run {
 
   private conntrack(hook: HookName): void {
     const p = this.pkt;
-    if (p.ctAttached) {
+    if (p.ctAttached && p.ctState !== 'UNTRACKED') {
       this.note('conntrack', hook, `conntrack: the packet keeps its entry (${effectiveState(p)})`);
       return;
     }
     switch (p.ctState) {
       case 'UNTRACKED':
-        this.note('conntrack', hook, 'conntrack: untracked — no entry, nat will not be consulted');
+        this.note('conntrack', hook, `conntrack: untracked${p.ctAttached ? ' (NOTRACK in raw)' : ''} — no entry, nat will not be consulted`);
         return;
       case 'INVALID':
         this.note('conntrack', hook, 'conntrack: INVALID — no entry is attached, nat will not be consulted');
@@ -511,7 +511,7 @@ export class Run {
     }
     if (st === 'ESTABLISHED') {
       const change = this.applyFlow(manip);
-      this.stepNatSkipped(hook, `nat ${hook} not consulted: ESTABLISHED — conntrack applies the flow's ${what} translation${change ? '' : ' (none recorded)'}`, change ? [change] : []);
+      this.stepNatSkipped(hook, `nat ${hook} not consulted: ESTABLISHED — ${change ? `conntrack applies the flow's ${what} translation` : `no ${what} translation for this direction`}`, change ? [change] : []);
       return { kind: 'accept' };
     }
     const done = manip === 'dst' ? this.dstDone : this.srcDone;
