@@ -83,37 +83,61 @@ export async function readHandles(ns: string): Promise<HandleMap> {
   return parseHandles(r.stdout);
 }
 
-/** Install our trace table in the node namespace (before the scenario's rules are loaded). */
-export async function installTraceTable(ns: string): Promise<void> {
-  const text = `table inet ${TRACE_TABLE} {
+/**
+ * Install our trace table in the node namespace (before the scenario's rules are loaded).
+ *
+ * `bridge`: also a bridge-family table, for a node whose bridge does not call iptables
+ * (bridge-nf-call-ip(6)tables = 0): a frame bridged between two ports then never reaches an IP
+ * hook, and only the bridge family sees it (selector at prerouting, end at postrouting). Not
+ * installed otherwise: with br_netfilter on, IP POSTROUTING runs from the bridge's last
+ * postrouting hook, after a bridge chain at 1000 would already have called the packet done.
+ */
+export async function installTraceTable(ns: string, bridge = false): Promise<void> {
+  let text = `table inet ${TRACE_TABLE} {
   chain pre { type filter hook prerouting priority -350; policy accept; }
   chain out { type filter hook output priority -350; policy accept; }
   chain inend { type filter hook input priority 1000; policy accept; }
   chain postend { type filter hook postrouting priority 1000; policy accept; }
 }
 `;
+  if (bridge) {
+    text += `table bridge ${TRACE_TABLE} {
+  chain pre { type filter hook prerouting priority -350; policy accept; }
+  chain postend { type filter hook postrouting priority 1000; policy accept; }
+}
+`;
+  }
   await nsRun(ns, 'nft', ['-f', '-'], { input: text });
 }
 
 /**
- * Make `match` (nft expression text) the one traced packet selector, on prerouting and output.
- * Returns the new rules' handles (every replacement gets fresh handles, so events of an earlier
- * packet cannot be mistaken for this one's).
+ * Make `match` (nft expression text) the one traced packet selector, on prerouting and output
+ * (and the bridge's prerouting when `bridge`). Returns the new rules' handles (every replacement
+ * gets fresh handles, so events of an earlier packet cannot be mistaken for this one's).
  */
-export async function setTraceRule(ns: string, match: string): Promise<Set<number>> {
-  const text = `flush chain inet ${TRACE_TABLE} pre
+export async function setTraceRule(ns: string, bridge: boolean, match: string): Promise<Set<number>> {
+  let text = `flush chain inet ${TRACE_TABLE} pre
 flush chain inet ${TRACE_TABLE} out
 add rule inet ${TRACE_TABLE} pre ${match} meta nftrace set 1
 add rule inet ${TRACE_TABLE} out ${match} meta nftrace set 1
 `;
+  if (bridge) {
+    text += `flush chain bridge ${TRACE_TABLE} pre
+add rule bridge ${TRACE_TABLE} pre ${match} meta nftrace set 1
+`;
+  }
   // --echo --handle prints the added rules with their handles: one nft call per packet.
   const r = await nsRun(ns, 'nft', ['--echo', '--handle', '-f', '-'], { input: text });
   const handles = new Set<number>();
+  let count = 0;
   for (const line of r.stdout.split('\n')) {
-    const m = /^add rule inet \S+ (pre|out) .*nftrace set 1 # handle (\d+)/.exec(line.trim());
-    if (m) handles.add(Number(m[2]));
+    const m = /^add rule (?:inet|bridge) \S+ (pre|out) .*nftrace set 1 # handle (\d+)/.exec(line.trim());
+    if (m) {
+      handles.add(Number(m[2]));
+      count += 1;
+    }
   }
-  if (handles.size !== 2) throw new Error(`trace rule not installed: ${r.stdout}`);
+  if (count !== (bridge ? 3 : 2)) throw new Error(`trace rule not installed: ${r.stdout}`);
   return handles;
 }
 
@@ -140,6 +164,9 @@ export function packetDst(info: string): { addr: string; port?: number } | undef
 /** A running `nft -a monitor trace` in a namespace. */
 export class TraceMonitor {
   readonly proc: LineProcess;
+
+  /** Bridge port → its bridge (a frame leaving a port has left through the bridge). */
+  bridgeOf = new Map<string, string>();
 
   constructor(readonly ns: string) {
     this.proc = new LineProcess(`nft monitor trace in ${ns}`, 'ip', ['netns', 'exec', ns, 'nft', '-a', 'monitor', 'trace']);
@@ -198,7 +225,7 @@ export class TraceMonitor {
           if (e.kind === 'policy' && e.chain === 'postend') {
             const info = lastPacketInfo.get(`${e.id} postend`) ?? '';
             const oif = /oif "([^"]+)"/.exec(info)?.[1] ?? '?';
-            if (oif !== 'lo') end = `left ${oif}`;
+            if (oif !== 'lo') end = `left ${e.family === 'bridge' ? this.bridgeOf.get(oif) ?? oif : oif}`;
           }
           continue;
         }

@@ -96,6 +96,7 @@ export class KernelSession {
   readonly created: string[] = [];
   readonly procs: LineProcess[] = [];
   private v6: boolean;
+  private bridgeTrace = false;
 
   constructor(
     readonly scenario: Scenario,
@@ -112,11 +113,15 @@ export class KernelSession {
   async setup(): Promise<void> {
     this.topo = await buildTopology(this.scenario.context, this.base, this.created);
     const node = this.topo.node;
-    await installTraceTable(node);
+    // Bridged frames bypass the IP hooks when the bridge does not call ip(6)tables.
+    const sc = this.scenario.context.sysctl;
+    this.bridgeTrace = this.topo.bridges.size > 0 && (this.v6 ? sc?.bridgeNfCallIp6tables === false : sc?.bridgeNfCallIptables === false);
+    await installTraceTable(node, this.bridgeTrace);
     this.mon = new TraceMonitor(node);
+    for (const p of this.topo.peers) if (p.port) this.mon.bridgeOf.set(p.port, p.iface);
     // Canary: a packet from the node to its own loopback, before any scenario rule exists.
     const canaryDst = this.v6 ? '::1' : '127.0.0.1';
-    const h = await setTraceRule(node, selector(this.v6, 'udp', { src: canaryDst, dst: canaryDst, sport: 9, dport: 9 }, {}));
+    const h = await setTraceRule(node, this.bridgeTrace, selector(this.v6, 'udp', { src: canaryDst, dst: canaryDst, sport: 9, dport: 9 }, {}));
     await waitMonitorReady(
       this.mon,
       async () => {
@@ -269,14 +274,14 @@ export class KernelSession {
         if (spec.packetNumber && spec.packetNumber > 0) {
           // `-m statistic --mode nth` counts every packet reaching the rule: let packetNumber
           // identical packets through first (untraced, each the first of its flow), then the test one.
-          await setTraceRule(node, 'meta l4proto 255');
+          await setTraceRule(node, this.bridgeTrace, 'meta l4proto 255');
           for (let w = 0; w < spec.packetNumber; w++) {
             await nsRun(node, 'conntrack', ['-F'], { check: false });
             await nsRun(sender, 'python3', rawArgs());
           }
           await nsRun(node, 'conntrack', ['-F'], { check: false });
         }
-        const handles = await setTraceRule(node, sel);
+        const handles = await setTraceRule(node, this.bridgeTrace, sel);
         if (spec.uid !== undefined || spec.gid !== undefined) {
           if (proto !== 'tcp' && proto !== 'udp') throw new Error('uid/gid packets are sent from a socket: tcp or udp only');
           const args = [PKT, 'sock', '--proto', proto, '--src', norm(spec.src), '--dst', norm(spec.dst), '--sport', String(sport), '--dport', String(dport)];
@@ -326,14 +331,14 @@ export class KernelSession {
         const send = (): Promise<unknown> =>
           nsRun(sender, 'python3', [PKT, 'send', '--proto', proto, '--src', src, '--dst', dst, '--icmp-type', String(echo), '--icmp-id', String(id)]);
         if (spec.reply) {
-          const handles = await setTraceRule(node, selector(v6, proto, {}, { icmpType: echoReply, icmpId: id }));
+          const handles = await setTraceRule(node, this.bridgeTrace, selector(v6, proto, {}, { icmpType: echoReply, icmpId: id }));
           await send();
           return await this.mon.collect(from, handles, handleMap, this.family);
         }
-        await setTraceRule(node, 'meta l4proto 255');
+        await setTraceRule(node, this.bridgeTrace, 'meta l4proto 255');
         await send();
         await this.waitReplied('icmp', id);
-        const handles = await setTraceRule(node, selector(v6, proto, { src, dst }, { icmpType: echo, icmpId: id }));
+        const handles = await setTraceRule(node, this.bridgeTrace, selector(v6, proto, { src, dst }, { icmpType: echo, icmpId: id }));
         const from2 = this.mon.mark();
         await send();
         return await this.mon.collect(from2, handles, handleMap, this.family);
@@ -365,7 +370,7 @@ export class KernelSession {
         if (norm(t.addr) === src && t.port === sport) continue;
         await addServer(t.addr, t.port);
       }
-      await setTraceRule(node, 'meta l4proto 255');
+      await setTraceRule(node, this.bridgeTrace, 'meta l4proto 255');
       const anyServer = async (pred: (l: string) => boolean, ms: number): Promise<LineProcess | null> => {
         if (servers.length === 0) return null;
         try {
@@ -381,7 +386,7 @@ export class KernelSession {
         await nsRun(node, 'conntrack', ['-F'], { check: false });
         // Trace the flow's first packet: if it reaches no listener, the trace tells where the
         // kernel sent it (conntrack forgets a SYN answered only by a reset).
-        const probe = await setTraceRule(node, selector(v6, proto, { src, dst, sport, dport }, { flags: proto === 'tcp' ? ['SYN'] : undefined }));
+        const probe = await setTraceRule(node, this.bridgeTrace, selector(v6, proto, { src, dst, sport, dport }, { flags: proto === 'tcp' ? ['SYN'] : undefined }));
         const probeFrom = this.mon.mark();
         client = start(sender, `${proto} client`, ['client', '--proto', proto, '--src', src, '--sport', String(sport), '--dst', dst, '--dport', String(dport)]);
         if (proto === 'tcp') {
@@ -396,7 +401,7 @@ export class KernelSession {
           tried.push(e.message);
           return null;
         });
-        await setTraceRule(node, 'meta l4proto 255');
+        await setTraceRule(node, this.bridgeTrace, 'meta l4proto 255');
         if (server) break;
         const to = first?.finalDst;
         tried.push(`${client.lines.join(' ')} (the kernel sent it to ${to ? `${to.addr}:${to.port}` : 'no known place'}${first ? `, ${first.end}` : ''})`);
@@ -413,7 +418,7 @@ export class KernelSession {
       const psh = flags.map((f) => f.toUpperCase()).includes('PSH');
       if (spec.reply) {
         const reply = await this.replyTuple(proto, src, sport);
-        const handles = await setTraceRule(node, selector(v6, proto, reply, { flags: proto === 'tcp' ? flags : undefined }));
+        const handles = await setTraceRule(node, this.bridgeTrace, selector(v6, proto, reply, { flags: proto === 'tcp' ? flags : undefined }));
         const from2 = this.mon.mark();
         if (proto === 'udp' || psh) server.write('send');
         else client.write('send');
@@ -424,7 +429,7 @@ export class KernelSession {
         server.write('send');
         await client.waitLine((l) => l === 'received', 3000);
       }
-      const handles = await setTraceRule(node, selector(v6, proto, { src, dst, sport, dport }, { flags: proto === 'tcp' ? flags : undefined }));
+      const handles = await setTraceRule(node, this.bridgeTrace, selector(v6, proto, { src, dst, sport, dport }, { flags: proto === 'tcp' ? flags : undefined }));
       const from2 = this.mon.mark();
       if (proto === 'udp' || psh) client.write('send');
       else server.write('send'); // the client's kernel answers the data with a pure ACK
