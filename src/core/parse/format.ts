@@ -73,10 +73,10 @@ export function formatRuleset(ruleset: Ruleset, opts: FormatRulesetOptions = {})
   for (const table of ruleset.tables.values()) {
     out.push('*' + table.name);
     for (const c of table.chains.values()) {
-      // iptables-save prints chain counters with or without -c.
-      const ct = c.counters ?? { packets: 0, bytes: 0 };
-      const counters = `[${ct.packets}:${ct.bytes}]`;
-      out.push(`:${c.name} ${c.builtin ? (c.policy ?? 'ACCEPT') : '-'} ${counters}`);
+      // iptables-save prints chain counters with or without -c; a chain declared without them
+      // (some old or edited dumps) is printed without, an implicitly created one with [0:0].
+      const ct = c.counters ?? (c.span ? null : { packets: 0, bytes: 0 });
+      out.push(`:${c.name} ${c.builtin ? (c.policy ?? 'ACCEPT') : '-'}${ct ? ` [${ct.packets}:${ct.bytes}]` : ''}`);
     }
     for (const c of table.chains.values()) {
       for (const r of c.rules) {

@@ -496,7 +496,9 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       case '-N':
       case '--new-chain': {
         if (!needChain()) return;
-        declareChain(t, chainName!, lineNo, chainCol, { file, line: lineNo, column: cmdCol });
+        const created = declareChain(t, chainName!, lineNo, chainCol, { file, line: lineNo, column: cmdCol });
+        // A chain made by -N starts with zero counters (what iptables-save would then print).
+        if (created && created.counters === undefined) created.counters = counterValue(0, 0);
         extraWords(wi + 2);
         return;
       }

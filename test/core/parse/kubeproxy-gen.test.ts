@@ -41,7 +41,7 @@ describe('kube-proxy dump generator', () => {
     expect(svc.rules[0].ip.src).toMatchObject({ negated: true, value: { text: '10.244.0.0/16' } });
     expect(svc.rules[0].target?.name).toBe('KUBE-MARK-MASQ');
     const probs = svc.rules.slice(1).map((r) => r.matches.find((m) => m.module === 'statistic')?.options.find((o) => o.name === 'probability')?.args[0]);
-    expect(probs).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2].map((n) => savedProbability(1 / n)).concat([undefined]));
+    expect(probs).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2].map((n): string | undefined => savedProbability(1 / n)).concat([undefined]));
     // An endpoint chain: hairpin masquerade, then DNAT.
     const sep = nat.chains.get(svc.rules[1].target!.name)!;
     expect(sep.rules.map((r) => r.target?.name)).toEqual(['KUBE-MARK-MASQ', 'DNAT']);

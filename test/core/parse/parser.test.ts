@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Match, MatchOption, Rule } from '../../../src/core/model.js';
-import { formatRule } from '../../../src/core/parse/index.js';
+import { formatRule, formatRuleset } from '../../../src/core/parse/index.js';
 import { targetColumn } from '../../../src/core/parse/locate.js';
 import { diagList, expectRoundTrip, parseLines, parseOne, parseRules } from './helpers.js';
 
@@ -447,5 +447,29 @@ describe('shared comment matches', () => {
       '-A INPUT -m comment --comment "ns/svc:https" -j ACCEPT',
       '-A INPUT -m comment --comment "kubernetes service portals" -j ACCEPT',
     ]);
+  });
+});
+
+describe('formatRuleset', () => {
+  it('prints a whole save file: tables in kernel order, declarations, rules, COMMIT', () => {
+    const r = parseLines(['*filter', ':INPUT DROP [3:4]', '-N X', '[5:6] -A X -p tcp --dport 22 -j ACCEPT', '-A INPUT -j X', 'COMMIT', '*raw', 'COMMIT']);
+    expect(formatRuleset(r.ruleset, { counters: true })).toBe(
+      [
+        '*raw',
+        ':PREROUTING ACCEPT [0:0]',
+        ':OUTPUT ACCEPT [0:0]',
+        'COMMIT',
+        '*filter',
+        ':INPUT DROP [3:4]',
+        ':FORWARD ACCEPT [0:0]',
+        ':OUTPUT ACCEPT [0:0]',
+        ':X - [0:0]',
+        '[0:0] -A INPUT -j X',
+        '[5:6] -A X -p tcp -m tcp --dport 22 -j ACCEPT',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    expect(formatRuleset(r.ruleset)).toContain('\n-A X -p tcp -m tcp --dport 22 -j ACCEPT\n');
   });
 });
