@@ -21,6 +21,7 @@ export interface LoadPayload {
   at: number;
 }
 
+/** Every action the reducer understands. */
 export type Action =
   | { type: 'loading'; message: string | null }
   | { type: 'loaded'; payload: LoadPayload }

@@ -7,6 +7,7 @@ import type { TableName } from '../core/model.js';
 import { TABLE_NAMES } from '../core/model.js';
 import type { PacketForm } from './packet-form.js';
 
+/** A parsed `:` command. */
 export type Command =
   | { kind: 'quit' }
   | { kind: 'chain'; table?: TableName; chain: string }

@@ -65,6 +65,7 @@ export type UiCommand =
   | { id: 'family' }
   | { id: 'entries' };
 
+/** What the screen drives: commands from keys, typed input, traces, (re)loads. */
 export interface Controller {
   exec(cmd: UiCommand): void;
   /** A printable character or editing key while the bottom line takes input. */
@@ -75,6 +76,7 @@ export interface Controller {
   loaded(payload: LoadPayload): void;
 }
 
+/** A controller over a store, with the engine (null: browsing only) and optional extras. */
 export function createController(store: Store, engine: Engine | null, options: ControllerOptions = {}): Controller {
   const dispatch = (a: Action) => store.dispatch(a);
   const flash = (text: string, level: 'info' | 'error' = 'info') => dispatch({ type: 'flash', flash: { text, level } });

@@ -9,6 +9,7 @@ import { hottest } from './counters.js';
 import { callersOf } from './selectors.js';
 import type { AppState, OverlayKind, RuleChange } from './state.js';
 
+/** One selectable row of a list overlay. */
 export type OverlayItem =
   | { kind: 'diagnostic'; diag: Diagnostic }
   | { kind: 'caller'; rule: Rule }

@@ -34,6 +34,7 @@ export const PACKET_FIELDS: readonly { key: keyof PacketForm; label: string; hin
 
 const CT_STATES: readonly CtState[] = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'];
 
+/** The form before anything is typed: TCP, arriving on eth0, mark 0, ct NEW. */
 export function emptyPacketForm(): PacketForm {
   return { proto: 'tcp', src: '', sport: '', dst: '', dport: '', iif: 'eth0', mark: '0x0', ct: 'NEW' };
 }

@@ -14,6 +14,7 @@ import { emptyPacketForm } from './packet-form.js';
 
 /** The five panes, in Tab order; their numbers 1–5 are their shortcuts. */
 export type PaneId = 'chains' | 'rules' | 'packet' | 'trace' | 'map';
+/** Panes in Tab order (their 1–5 shortcuts). */
 export const PANES: readonly PaneId[] = ['chains', 'rules', 'packet', 'trace', 'map'];
 
 /** A chain's address. */
@@ -31,6 +32,7 @@ export interface Crumb extends ChainRef {
 /** What is being typed on the bottom line. */
 export type InputKind = 'command' | 'search' | 'field';
 
+/** The bottom line while the user types a command, a search or a packet field. */
 export interface InputState {
   kind: InputKind;
   text: string;
@@ -49,6 +51,7 @@ export type OverlayKind =
   | 'hot'
   | 'entries';
 
+/** An open overlay and its cursor. */
 export interface OverlayState {
   kind: OverlayKind;
   cursor: number;
@@ -60,6 +63,7 @@ export interface SearchHit extends ChainRef {
   rule: number | null;
 }
 
+/** The active search and its hits (n/N walk them). */
 export interface SearchState {
   query: string;
   hits: SearchHit[];
@@ -126,6 +130,7 @@ export interface DiffLine {
   probe?: number;
 }
 
+/** The main screen, or the diff view in place of the panes. */
 export type Mode = 'explore' | 'diff';
 
 /** Source information shown in the title and status bars. */
@@ -154,11 +159,13 @@ export interface Viewport {
   helpRows: number;
 }
 
+/** A one-line message on the bottom line until the next key. */
 export interface Flash {
   text: string;
   level: 'info' | 'error';
 }
 
+/** Everything the explorer shows. */
 export interface AppState {
   source: SourceInfo | null;
   family: Family;

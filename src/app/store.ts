@@ -7,12 +7,14 @@ import { reduce } from './reducer.js';
 import type { AppState } from './state.js';
 import { initialState } from './state.js';
 
+/** Holds the state; dispatch runs the reducer and tells subscribers. */
 export interface Store {
   getState(): AppState;
   dispatch(action: Action): void;
   subscribe(listener: (state: AppState, action: Action) => void): () => void;
 }
 
+/** A store starting from `state` (default: nothing loaded). */
 export function createStore(state: AppState = initialState()): Store {
   let current = state;
   const listeners = new Set<(state: AppState, action: Action) => void>();

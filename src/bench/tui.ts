@@ -20,6 +20,7 @@ import { generateKubeProxyDump } from '../gen/kubeproxy.js';
 import { startScreen } from '../ui/screen.js';
 import type { BenchSection, BenchTable } from './types.js';
 
+/** Figures of one explorer benchmark run. */
 export interface TuiBenchResult {
   lines: number;
   rulesInKubeServices: number;
@@ -31,6 +32,7 @@ export interface TuiBenchResult {
   stepNote?: string;
 }
 
+/** Per-key timing statistics (milliseconds). */
 export interface Stats {
   keys: number;
   p50: number;
@@ -68,6 +70,7 @@ function sink(columns: number, rows: number): Writable {
   return w;
 }
 
+/** Run the explorer benchmark on a generated kube-proxy dump (default 10k Services × 10 endpoints). */
 export async function runTuiBench(opts: { services?: number; endpoints?: number } = {}): Promise<TuiBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'iptscope-tui-bench-'));
   const file = join(dir, 'kube-proxy.rules');

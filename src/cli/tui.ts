@@ -214,6 +214,7 @@ export function sourceCallbacks(
   };
 }
 
+/** `iptscope [SOURCE]` / `iptscope live`: load, open the screen, wire the source effects; resolves when the user quits. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const isLiveCmd = argv[0] === 'live';
   const parsed = parseArgs(isLiveCmd ? argv.slice(1) : argv);

@@ -5,6 +5,7 @@
  */
 import type { UiCommand } from '../app/controller.js';
 
+/** One binding: keys, the command they run, and its help text. */
 export interface KeyBinding {
   /** Key names as blessed reports them (`key.full`), or the typed character. */
   keys: readonly string[];
@@ -15,6 +16,7 @@ export interface KeyBinding {
   group: 'Move' | 'Chains and rules' | 'Packet and trace' | 'Counters and source' | 'General';
 }
 
+/** All bindings, grouped as the help shows them. */
 export const KEYMAP: readonly KeyBinding[] = [
   { keys: ['tab'], label: 'Tab', command: { id: 'focusCycle', delta: 1 }, help: 'next pane', group: 'Move' },
   { keys: ['S-tab'], label: 'S-Tab', command: { id: 'focusCycle', delta: -1 }, help: 'previous pane', group: 'Move' },

@@ -13,6 +13,7 @@
  */
 import type { PaneId, Viewport } from '../app/state.js';
 
+/** A rectangle in terminal cells. */
 export interface Rect {
   left: number;
   top: number;
@@ -20,8 +21,10 @@ export interface Rect {
   height: number;
 }
 
+/** The screen's regions: the five panes, the State box, bars, overlay, the body (diff view). */
 export type Region = PaneId | 'state' | 'title' | 'footer' | 'overlay' | 'body';
 
+/** Where each region sits (null: not shown at this size / focus). */
 export type Layout = Record<Region, Rect | null> & { wide: boolean };
 
 /** Layout for a terminal of `width` × `height` with `focus` focused. */

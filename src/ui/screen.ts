@@ -23,6 +23,7 @@ import { overlayItems, parseKey } from '../app/overlays.js';
 import { escapeTags, stripControls, textWidth, truncate, untag } from './text.js';
 import { humanRate } from '../app/human.js';
 
+/** Streams and terminal for the screen (defaults: the process's stdin/stdout). */
 export interface ScreenOptions {
   input?: Readable;
   output?: Writable;
@@ -32,6 +33,7 @@ export interface ScreenOptions {
   now?: () => number;
 }
 
+/** A running explorer screen. */
 export interface ExplorerScreen {
   screen: blessed.Widgets.Screen;
   /** Render now (synchronously). */

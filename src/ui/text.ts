@@ -105,10 +105,12 @@ export function fg(style: string, text: string): string {
   return open + text + close;
 }
 
+/** Bold span of already-safe text. */
 export function bold(text: string): string {
   return text === '' ? '' : `{bold}${text}{/bold}`;
 }
 
+/** Inverse-video span of already-safe text. */
 export function inverse(text: string): string {
   return `{inverse}${text}{/inverse}`;
 }

@@ -17,6 +17,7 @@ function clock(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** The title bar: source, size, diagnostics, load time, live/watch state, alarms. */
 export function renderTitle(state: AppState, width: number, now: number): string {
   const segs: Segment[] = [[' iptscope', 'white,bold']];
   const src = state.source;
@@ -54,6 +55,7 @@ export function demoBanner(state: AppState): string | null {
   return src.notes[0] ?? 'This is the built-in demo scenario, not your host.';
 }
 
+/** The bottom line: typed input, a message, the search position, or key hints. */
 export function renderFooter(state: AppState, width: number): string {
   const input = state.input;
   if (input) {

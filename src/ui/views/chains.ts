@@ -10,6 +10,7 @@ import type { AppState } from '../../app/state.js';
 import { chainKey, CHANGE_HIGHLIGHT_MS, ruleKey } from '../../app/state.js';
 import { cell, fg, fit, segments } from '../text.js';
 
+/** What a view renders: the pane's label and its visible lines (blessed-tagged, exact width). */
 export interface PaneContent {
   label: string;
   lines: string[];
@@ -49,6 +50,7 @@ function hasCounters(state: AppState): boolean {
   return v;
 }
 
+/** The Chains pane's visible rows. */
 export function renderChains(state: AppState, width: number, height: number, now: number): PaneContent {
   const rows = chainRows(state);
   const lines: string[] = [];

@@ -64,6 +64,7 @@ interface Paint {
   style: string;
 }
 
+/** The Map pane: the diagram with the packet's position. */
 export function renderMap(state: AppState, width: number, height: number): PaneContent {
   const grid = ROWS.map((r) => Array.from(r.padEnd(64)));
   const paints: Paint[] = [];

@@ -117,6 +117,7 @@ const TITLES: Record<string, string> = {
   entries: 'Dumps in this directory (Enter opens one)',
 };
 
+/** The open overlay's visible rows (the cursor row in inverse). */
 export function renderOverlay(state: AppState, width: number, height: number): PaneContent {
   const o = state.overlay!;
   let title = TITLES[o.kind];

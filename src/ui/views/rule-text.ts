@@ -6,6 +6,7 @@
 import type { MatchOption, Rule, Target } from '../../core/model.js';
 import { ruleComment } from '../../core/model.js';
 
+/** Plain text and an optional style (`green`, `red,bold`). */
 export type Segment = readonly [string, string?];
 
 function opt(o: MatchOption, out: Segment[]): void {

@@ -26,6 +26,7 @@ export function rulesLabel(state: AppState): string {
   return ` 2 Rules ${focusMark}· ${escapeTags(stripControls(crumbs.join(' › ')))}${ann ? ' (' + escapeTags(stripControls(ann)) + ')' : ''} · ${grouped(chain.rules.length)} rule${chain.rules.length === 1 ? '' : 's'}${chain.policy ? ' · policy ' + chain.policy : ''}${sort} `;
 }
 
+/** The Rules pane: header and the visible rows, the trace step, visits and changes marked. */
 export function renderRules(state: AppState, width: number, height: number, now: number): PaneContent {
   const chain = viewChain(state);
   const label = rulesLabel(state);

@@ -12,6 +12,7 @@ import { cell, fg, fit, segments } from '../text.js';
 import type { PaneContent } from './chains.js';
 import type { Segment } from './rule-text.js';
 
+/** The Packet pane: the form's fields, the trace button, hints or the last error. */
 export function renderPacket(state: AppState, width: number, _height: number): PaneContent {
   const lines: string[] = [];
   const focused = state.focus === 'packet';
@@ -77,6 +78,7 @@ function stepSegments(s: Step, prevTable: string | null, ann: (chain: string) =>
   }
 }
 
+/** The Trace pane's visible rows, the cursor on the current step. */
 export function renderTrace(state: AppState, width: number, height: number): PaneContent {
   const t = state.trace;
   const outcome = currentOutcome(state);
