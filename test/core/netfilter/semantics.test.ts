@@ -344,3 +344,51 @@ describe('IPv6', () => {
     expect(b.packet.src).toBe('2001:db8:1::2');
   });
 });
+
+describe('more kernel rules', () => {
+  it('IPv6 forwarding off drops forwarded IPv6 with the IPv6 knob named', () => {
+    const rs = rules(table('filter', []), 'ipv6');
+    const ctx = nodeContext({ sysctl: { ipForward: true, ipv6Forward: false, bridgeNfCallIptables: true, bridgeNfCallIp6tables: true } });
+    const o = run(rs, { proto: 'tcp', src: 'fd00:244:1::5', sport: 1, dst: '2001:db8:9::9', dport: 443, iif: 'vethA' }, ctx).outcomes[0]!;
+    expect(o.disposition.text).toContain('net.ipv6.conf.all.forwarding=0');
+  });
+
+  it('--limit-iface-out restricts LOCAL to the output device (POSTROUTING)', () => {
+    const rs = rules(table('mangle', ['-A POSTROUTING -m addrtype --src-type LOCAL --limit-iface-out -j MARK --set-xmark 0x1/0xffffffff']));
+    const a = run(rs, { proto: 'tcp', src: '192.168.1.2', sport: 1, dst: '8.8.8.8', dport: 53, local: true }).outcomes[0]!;
+    expect(a.packet.mark).toBe(1); // 192.168.1.2 is local on eth0, the output device
+    const b = run(rs, { proto: 'tcp', src: '10.244.1.1', sport: 1, dst: '8.8.8.8', dport: 53, local: true }).outcomes[0]!;
+    expect(b.packet.mark).toBe(0); // local, but on cni0, not on eth0
+  });
+
+  it('physdev-out is known when the packet names the bridge port', () => {
+    const rs = rules(table('filter', ['-A FORWARD -m physdev --physdev-out vethB -j DROP']));
+    const known = run(rs, { ...pod, dst: '10.244.1.6', dport: 80, physOut: 'vethB' }).outcomes;
+    expect(known.map((o) => o.verdict)).toEqual(['DROP']);
+    const unknown = run(rs, { ...pod, dst: '10.244.1.6', dport: 80 }).outcomes;
+    expect(unknown.map((o) => o.verdict).sort()).toEqual(['ACCEPT', 'DROP']);
+  });
+
+  it('REDIRECT in PREROUTING on an interface without an address drops (nf_nat_redirect)', () => {
+    const rs = rules(table('nat', ['-A PREROUTING -p tcp -j REDIRECT --to-ports 15001']));
+    const ctx = nodeContext({ interfaces: [...nodeContext().interfaces, { name: 'tun0', addresses: [] }] });
+    const o = run(rs, { proto: 'tcp', src: '10.9.9.9', sport: 1, dst: '1.2.3.4', dport: 80, iif: 'tun0' }, ctx).outcomes[0]!;
+    expect(o.verdict).toBe('DROP');
+    expect(o.disposition.text).toMatch(/^dropped by nat:PREROUTING:1/);
+  });
+
+  it('MASQUERADE uses the route preferred source', () => {
+    const rs = rules(table('nat', ['-A POSTROUTING -o eth0 -j MASQUERADE']));
+    const ctx = nodeContext({ routes: [{ dst: 'default', dev: 'eth0', via: '192.168.1.1', src: '192.168.1.99' }] });
+    const o = run(rs, { ...pod, dst: '8.8.8.8', dport: 53 }, ctx).outcomes[0]!;
+    expect(o.packet.src).toBe('192.168.1.99');
+  });
+
+  it('a DNAT that leaves the bridge subnet turns a bridged packet into a routed one', () => {
+    const rs = rules(table('nat', ['-A PREROUTING -d 10.244.1.50/32 -j DNAT --to-destination 8.8.8.8']));
+    const o = run(rs, { ...pod, dst: '10.244.1.50', dport: 53 }).outcomes[0]!;
+    expect(o.disposition.text).toBe('forwarded out eth0');
+    expect(o.steps.some((s) => s.kind === 'route' && s.note?.includes('leaves the bridge path'))).toBe(true);
+  });
+});
+
