@@ -325,11 +325,21 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     store.dispatch({ type: 'flash', flash: { text: `watching failed: ${err instanceof Error ? err.message : String(err)}`, level: 'error' } });
   }
+  // An exception escaping a timer or callback must not leave the terminal raw.
+  const onCrash = (err: unknown) => {
+    ui.destroy();
+    io.err(`iptscope: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (io.env.IPTSCOPE_DEBUG && err instanceof Error) io.err(`${err.stack ?? ''}\n`);
+    process.exit(70);
+  };
+  process.on('uncaughtException', onCrash);
   await ui.done;
+  process.off('uncaughtException', onCrash);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);
   await Promise.all(stops.map((s) => s()));
   keysIn?.destroy();
+  if (ui.error) throw ui.error;
   return 0;
 }
 

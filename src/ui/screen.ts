@@ -40,6 +40,8 @@ export interface ExplorerScreen {
   render(): void;
   /** Feed a key as if typed (bench, tests): `ch` the character, `full` blessed's key name. */
   key(ch: string | undefined, full: string): void;
+  /** Why the screen closed on its own (a bug while drawing), after `done`; undefined when the user quit. */
+  readonly error: unknown;
   /** Resolves when the user quits; the terminal is restored by then. */
   done: Promise<void>;
   destroy(): void;
@@ -156,7 +158,18 @@ export function startScreen(store: Store, controller: Controller, opts: ScreenOp
     sb.setFront();
   }
 
+  let failure: unknown;
+  /** Draw; a bug while drawing closes the screen (terminal restored) instead of spinning. */
   function render(): void {
+    try {
+      draw();
+    } catch (err) {
+      failure = err;
+      destroy();
+    }
+  }
+
+  function draw(): void {
     if (destroyed) return;
     const state = store.getState();
     const w = (screen.width as number) || 80;
@@ -286,7 +299,16 @@ export function startScreen(store: Store, controller: Controller, opts: ScreenOp
   }
 
   render();
-  return { screen, render, key, done, destroy };
+  return {
+    screen,
+    render,
+    key,
+    done,
+    destroy,
+    get error() {
+      return failure;
+    },
+  };
 }
 
 export { PANES };
