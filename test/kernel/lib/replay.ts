@@ -298,7 +298,7 @@ export class KernelSession {
         if (invalid) await nsRun(node, 'sysctl', ['-q', '-w', 'net.netfilter.nf_conntrack_tcp_loose=1']);
       }
     }
-    return this.replayFlow(spec, proto, sender, sport, dport, targets, from);
+    return this.replayFlow(spec, proto, sender, sport, dport, targets);
   }
 
   /** ESTABLISHED and reply packets: establish a real flow first, then trace one packet of it. */
@@ -309,7 +309,6 @@ export class KernelSession {
     sport: number,
     dport: number,
     targets: FlowTargets,
-    from: number,
   ): Promise<KernelPath> {
     const node = this.topo.node;
     const v6 = this.v6;
@@ -332,6 +331,7 @@ export class KernelSession {
           nsRun(sender, 'python3', [PKT, 'send', '--proto', proto, '--src', src, '--dst', dst, '--icmp-type', String(echo), '--icmp-id', String(id)]);
         if (spec.reply) {
           const handles = await setTraceRule(node, this.bridgeTrace, selector(v6, proto, {}, { icmpType: echoReply, icmpId: id }));
+          const from = this.mon.mark();
           await send();
           return await this.mon.collect(from, handles, handleMap, this.family);
         }
@@ -436,7 +436,6 @@ export class KernelSession {
       return await this.mon.collect(from2, handles, handleMap, this.family);
     } finally {
       await Promise.all(flowProcs.map((p) => p.stop()));
-      void from;
     }
   }
 
