@@ -1,10 +1,12 @@
 /** -m comment --comment TEXT: always matches (xt_comment.c comment_mt returns true). */
-import type { ExtensionBase } from '../types.js';
+import type { ExtensionBase, MatchResult } from '../types.js';
 import { err, ok, opt, yes } from '../util.js';
 
 /** Parsed comment. */
 export interface CommentMatch {
   comment: string;
+  /** The (constant) result, built once. */
+  result: MatchResult;
 }
 
 /** The comment match extension. */
@@ -14,8 +16,9 @@ export const commentMatch: ExtensionBase<CommentMatch> = {
   parse(options) {
     const o = opt(options, 'comment');
     if (!o) return err('comment: --comment is required');
-    return ok({ comment: o.args.join(' ') });
+    const comment = o.args.join(' ');
+    return ok({ comment, result: yes(`/* ${comment} */`) });
   },
   describe: (v) => `/* ${v.comment} */`,
-  evaluate: (v) => yes(`/* ${v.comment} */`),
+  evaluate: (v) => v.result,
 };

@@ -9,12 +9,12 @@
  *   packets 0, N, 2N … match (kernel-confirmed by the k-misc-v4 scenario).
  *   With the packet's `packetNumber` this is decided; without it the match is a branch of weight 1/N.
  */
-import type { ExtensionBase } from '../types.js';
+import type { ExtensionBase, MatchResult } from '../types.js';
 import { err, no, ok, opt, parseUint, unknownOption, yes } from '../util.js';
 
 /** Parsed statistic match. */
 export type StatisticMatch =
-  | { mode: 'random'; probability: number; negated: boolean }
+  | { mode: 'random'; probability: number; negated: boolean; result: MatchResult }
   | { mode: 'nth'; every: number; packet: number; negated: boolean };
 
 const NAMES = ['mode', 'probability', 'every', 'packet'] as const;
@@ -31,7 +31,9 @@ export const statisticMatch: ExtensionBase<StatisticMatch> = {
     if (mode === 'random') {
       const p = Number(opt(options, 'probability')?.args[0]);
       if (!Number.isFinite(p) || p < 0 || p > 1) return err('statistic: --probability must be between 0 and 1', 'probability');
-      return ok({ mode: 'random', probability: p, negated });
+      const q = negated ? 1 - p : p;
+      const result: MatchResult = { result: 'unknown', detail: `${negated ? '! ' : ''}--probability ${p}: random (p=${round(q)})`, probability: q };
+      return ok({ mode: 'random', probability: p, negated, result });
     }
     if (mode === 'nth') {
       const every = parseUint(opt(options, 'every')?.args[0]);
@@ -47,10 +49,7 @@ export const statisticMatch: ExtensionBase<StatisticMatch> = {
       ? `statistic mode random ${v.negated ? '! ' : ''}probability ${v.probability}`
       : `statistic mode nth ${v.negated ? '! ' : ''}every ${v.every} packet ${v.packet}`,
   evaluate(v, ctx) {
-    if (v.mode === 'random') {
-      const p = v.negated ? 1 - v.probability : v.probability;
-      return { result: 'unknown', detail: `${v.negated ? '! ' : ''}--probability ${v.probability}: random (p=${round(p)})`, probability: p };
-    }
+    if (v.mode === 'random') return v.result;
     const k = ctx.packet.packetNumber;
     const spec = `${v.negated ? '! ' : ''}--every ${v.every} --packet ${v.packet}`;
     if (k === undefined) {
