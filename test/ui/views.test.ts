@@ -252,3 +252,17 @@ describe('headless screen', () => {
     expect(store.getState().quit).toBe(true);
   });
 });
+
+describe('chains pane names', () => {
+  const dump = '*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SVC-LOLE4ISW44XBNF3G - [0:0]\n-A PREROUTING -m comment --comment "default/web:http cluster IP" -j KUBE-SVC-LOLE4ISW44XBNF3G\nCOMMIT\n';
+  it.each([
+    [60, /KUBE-SVC-LOLE4ISW44XBNF3G default\/web:http/],
+    [34, /KUBE-SVC-L… web:http/],
+    [24, /KUBE-SVC-LO…\s+←1/],
+  ])('at %i columns a hashed chain shows %s', (w, re) => {
+    const store = loadedStore(dump);
+    const line = renderChains(store.getState(), w, 10, 0).lines.map(untag).find((l) => l.includes('KUBE-SVC'))!;
+    expect(line).toMatch(re);
+    expect(textWidth(line)).toBe(w);
+  });
+});

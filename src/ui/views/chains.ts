@@ -90,11 +90,17 @@ export function renderChains(state: AppState, width: number, height: number, now
       const nameW = Math.max(4, w - 3 - tailW);
       const name: [string, string][] = [[ch.name, ch.builtin ? 'white,bold' : 'white']];
       if (ann && nameW >= ch.name.length + 4) name.push([' ' + ann, 'gray']);
-      else if (ann && ch.name.length > nameW && nameW >= 18) {
-        // A hashed kube-proxy name does not fit: its prefix, then as much of the service as fits.
-        const keep = Math.max(12, nameW - ann.length - 2);
-        name[0] = [ch.name.slice(0, keep) + '…', 'white'];
-        name.push([' ' + ann, 'gray']);
+      else if (ann) {
+        // A hashed kube-proxy name does not fit beside its Service: keep a prefix of the hash and
+        // the Service (`ns/svc:port`, else `svc:port`), or just the name when even that is too long.
+        for (const cand of [ann, ann.slice(ann.indexOf('/') + 1)]) {
+          const keep = nameW - cand.length - 2;
+          if (keep >= 9) {
+            name[0] = [ch.name.length > keep + 1 ? ch.name.slice(0, keep) + '…' : ch.name, 'white'];
+            name.push([' ' + cand, 'gray']);
+            break;
+          }
+        }
       }
       const mark = changed?.has(`${row.table}:${ch.name}`) ? ['± ', 'yellow,bold'] as [string, string] : viewing ? ['▸ ', 'cyan'] as [string, string] : ['  '] as [string];
       line = segments([[' '], mark], 3) + segments(name, nameW) + segments(tail, tailW);
