@@ -39,8 +39,22 @@ function wordsOf(addr: ipaddr.IPv4 | ipaddr.IPv6): number[] {
   ];
 }
 
-/** Parse a plain address (no prefix). IPv4 must be four-part decimal. Null when invalid. */
+const ipCache = new Map<string, Ip | null>();
+
+/**
+ * Parse a plain address (no prefix). IPv4 must be four-part decimal. Null when invalid.
+ * Results are cached (Ip values are never mutated).
+ */
 export function parseIp(text: string): Ip | null {
+  const hit = ipCache.get(text);
+  if (hit !== undefined) return hit;
+  const r = parseIpUncached(text);
+  if (ipCache.size > 50_000) ipCache.clear();
+  ipCache.set(text, r);
+  return r;
+}
+
+function parseIpUncached(text: string): Ip | null {
   const t = text.trim();
   if (t.includes('/')) return null;
   try {
