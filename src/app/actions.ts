@@ -65,5 +65,7 @@ export type Action =
   | { type: 'sortByRate'; on: boolean }
   | { type: 'openDiff'; diff: Omit<DiffState, 'cursor' | 'scroll'> }
   | { type: 'closeDiff' }
+  /** Show a diff probe's before/after traces (an overlay over the diff view). */
+  | { type: 'openProbe'; index: number }
   | { type: 'flash'; flash: Flash | null }
   | { type: 'quit' };

@@ -24,7 +24,8 @@ export interface Engine {
 
 /** Optional extras (the DIFF area's structural / behavioural diff, when present). */
 export interface ControllerOptions {
-  diff?: (before: Ruleset, after: Ruleset, context: HostContext | null) => Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'>;
+  /** The DIFF area's diff of two rulesets on the source's host context (partial, maybe empty). */
+  diff?: (before: Ruleset, after: Ruleset, context: Partial<HostContext>) => Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'>;
   /** Show the source's other family (its result arrives through `loaded`). */
   switchFamily?: (family: Family) => void;
   /** Open another dump of a directory source (its result arrives through `loaded`). */
@@ -154,7 +155,7 @@ export function createController(store: Store, engine: Engine | null, options: C
     if (!s.previous || !s.ruleset) return flash('no earlier version to compare with: the diff view opens after a reload that changed rules', 'error');
     let extra: Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'> = {};
     try {
-      extra = options.diff ? options.diff(s.previous.ruleset, s.ruleset, context()) : {};
+      extra = options.diff ? options.diff(s.previous.ruleset, s.ruleset, s.context) : {};
     } catch (err) {
       flash(`diff failed: ${err instanceof Error ? err.message : String(err)}; showing the rule changes only`, 'error');
     }
@@ -237,10 +238,15 @@ export function createController(store: Store, engine: Engine | null, options: C
         return dispatch({ type: 'moveEdge', edge: cmd.edge });
       case 'enter':
         if (s.mode === 'diff' && s.diff && !s.overlay) {
-          // Enter on a packet that behaves differently: its trace on the new rules, in the panes.
+          // Enter on a packet that behaves differently: both its traces, before and after.
           const line = s.diff.lines?.[s.diff.cursor];
-          const probe = line?.probe !== undefined ? s.diff.probes?.[line.probe] : undefined;
-          if (!probe) return flash('Enter on a "!" line (a packet that behaves differently) shows its trace');
+          if (line?.probe === undefined || !s.diff.probes?.[line.probe]) return flash('Enter on a "!" line (a packet that behaves differently) shows its traces');
+          return dispatch({ type: 'openProbe', index: line.probe });
+        }
+        if (s.overlay?.kind === 'probe' && s.diff?.probe !== undefined) {
+          // Enter again: the trace on the new rules, in the panes, to step through.
+          const probe = s.diff.probes?.[s.diff.probe];
+          if (!probe) return;
           dispatch({ type: 'closeDiff' });
           dispatch({ type: 'setForm', form: specToForm(probe.newTrace.packet) });
           dispatch({ type: 'traced', result: probe.newTrace, count: false });

@@ -6,7 +6,7 @@ import type { Diagnostic, Rule, TableName } from '../core/model.js';
 import type { Outcome } from '../core/netfilter/types.js';
 import type { ScenarioPacket } from '../core/scenario.js';
 import { hottest } from './counters.js';
-import { callersOf } from './selectors.js';
+import { callersOf, traceRows } from './selectors.js';
 import type { AppState, OverlayKind, RuleChange } from './state.js';
 
 /** One selectable row of a list overlay. */
@@ -40,6 +40,8 @@ export function overlayItems(state: AppState, kind: OverlayKind): OverlayItem[] 
       return (state.trace?.result.outcomes ?? []).map((outcome, index) => ({ kind: 'outcome', index, outcome, current: index === state.trace?.outcome }));
     case 'presets':
       return state.presets.map((preset, index) => ({ kind: 'preset', index, preset }));
+    case 'probe':
+      return [];
     case 'entries':
       return (state.source?.entries ?? []).map((e) => ({ kind: 'entry', name: e.name, path: e.path, current: e.path === state.source?.path }));
     case 'hot':
@@ -49,7 +51,17 @@ export function overlayItems(state: AppState, kind: OverlayKind): OverlayItem[] 
 
 /** Number of rows an overlay scrolls over. */
 export function overlayRowCount(state: AppState, kind: OverlayKind): number {
-  return kind === 'help' ? state.viewport.helpRows : overlayItems(state, kind).length;
+  if (kind === 'help') return state.viewport.helpRows;
+  if (kind === 'probe') return probeRowCount(state);
+  return overlayItems(state, kind).length;
+}
+
+/** Rows of the probe overlay: a title and the rows of both traces' first outcome. */
+export function probeRowCount(state: AppState): number {
+  const p = state.diff?.probe !== undefined ? state.diff.probes?.[state.diff.probe] : undefined;
+  if (!p) return 0;
+  const rows = (t: typeof p.oldTrace) => (t.outcomes[0] ? traceRows(t.outcomes[0], false).length : 1);
+  return 4 + rows(p.oldTrace) + rows(p.newTrace);
 }
 
 /** Split a counter key back into its parts. */

@@ -228,9 +228,9 @@ function without<T>(set: ReadonlySet<T>, x: T): ReadonlySet<T> {
 
 /** Cursor movement in the focused pane (or overlay). */
 function move(s: AppState, delta: number, absolute?: number): AppState {
-  if (s.overlay?.kind === 'help') {
-    // Help is text: keys scroll it directly.
-    const max = Math.max(0, s.viewport.helpRows - s.viewport.overlay);
+  if (s.overlay?.kind === 'help' || s.overlay?.kind === 'probe') {
+    // Text overlays: keys scroll them directly.
+    const max = Math.max(0, overlayRowCount(s, s.overlay.kind) - s.viewport.overlay);
     const sc = clamp(absolute ?? s.overlay.scroll + delta, 0, max);
     return { ...s, overlay: { ...s.overlay, cursor: sc, scroll: sc } };
   }
@@ -347,7 +347,7 @@ function activateOverlay(s: AppState): AppState {
   const o = s.overlay!;
   const item = overlayItems(s, o.kind)[o.cursor];
   const closed: AppState = { ...s, overlay: null };
-  if (!item) return o.kind === 'help' ? closed : s;
+  if (!item) return o.kind === 'help' || o.kind === 'probe' ? closed : s;
   switch (item.kind) {
     case 'caller': {
       const r = item.rule;
@@ -577,7 +577,10 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'openDiff':
       return { ...s, mode: 'diff', diff: { ...a.diff, cursor: 0, scroll: 0 }, overlay: null };
     case 'closeDiff':
-      return { ...s, mode: 'explore' };
+      return { ...s, mode: 'explore', overlay: null };
+    case 'openProbe':
+      if (!s.diff?.probes?.[a.index]) return s;
+      return { ...s, diff: { ...s.diff, probe: a.index }, overlay: { kind: 'probe', cursor: 0, scroll: 0 } };
     case 'flash':
       return { ...s, flash: a.flash };
     case 'quit':

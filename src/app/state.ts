@@ -49,7 +49,9 @@ export type OverlayKind =
   | 'branches'
   | 'presets'
   | 'hot'
-  | 'entries';
+  | 'entries'
+  /** The diff view's packet: its trace before and after, as text. */
+  | 'probe';
 
 /** An open overlay and its cursor. */
 export interface OverlayState {
@@ -120,6 +122,8 @@ export interface DiffState {
   lines?: DiffLine[];
   /** Packets that behave differently, with both traces (lines point here by index). */
   probes?: { label: string; oldTrace: TraceResult; newTrace: TraceResult }[];
+  /** The probe shown in the probe overlay. */
+  probe?: number;
   cursor: number;
   scroll: number;
 }

@@ -355,14 +355,18 @@ type DiffExtra = Omit<import('../app/state.js').DiffState, 'before' | 'after' | 
  * The DIFF area's structural and behavioural diff for the diff view: the unified text of both,
  * with each packet that behaves differently pointing at its two traces.
  */
-async function loadDiff(): Promise<{ diffFn: (a: Ruleset, b: Ruleset, ctx: HostContext | null) => DiffExtra }> {
-  const { diffStructural, diffBehaviour, formatStructuralText, formatBehaviourText } = await import('../core/diff/index.js');
+async function loadDiff(): Promise<{ diffFn: (a: Ruleset, b: Ruleset, ctx: Partial<HostContext>) => DiffExtra }> {
+  const { diffStructural, diffBehaviour, formatStructuralText, formatBehaviourText, GENERIC_NODE_CONTEXT, GENERIC_NODE_TEXT } = await import('../core/diff/index.js');
+  const { resolveContext } = await import('../core/netfilter/index.js');
   return {
-    diffFn: (a, b, ctx) => {
+    diffFn: (a, b, partial) => {
       const structural = diffStructural(a, b);
       const lines: DiffLine[] = formatStructuralText(structural, { color: false }).split('\n').filter((l) => l !== '').map((text) => ({ text }));
-      if (!ctx) return { structural, lines };
-      const behaviour = diffBehaviour(a, b, ctx, ctx);
+      // A bare dump has no host: probe on the DIFF area's generic node, and say so (like `iptscope diff`).
+      const generic = Object.keys(partial).length === 0;
+      const ctx = resolveContext(generic ? GENERIC_NODE_CONTEXT : partial).context;
+      if (generic) lines.push({ text: `# ${GENERIC_NODE_TEXT}` });
+      const behaviour = diffBehaviour(a, b, ctx, ctx, [], { structural });
       const probes = behaviour.changes.map((c) => ({ label: c.probe.label, oldTrace: c.oldTrace, newTrace: c.newTrace }));
       let n = -1;
       for (const text of formatBehaviourText(behaviour, { color: false }).split('\n')) {

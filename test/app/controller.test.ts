@@ -168,7 +168,7 @@ describe('controller', () => {
     c.exec({ id: 'back' });
     expect(store.getState().mode).toBe('explore');
   });
-  it('the diff view shows the DIFF area\'s lines; Enter on a packet line shows its new trace', () => {
+  it('the diff view shows the DIFF area\'s lines; Enter on a packet shows both traces, Enter again steps the new one', () => {
     const store = loadedStore();
     const r = clusterIpTrace();
     const c = createController(store, recordingEngine(), {
@@ -182,7 +182,11 @@ describe('controller', () => {
     expect(store.getState().flash?.text).toMatch(/Enter on a "!" line/);
     c.exec({ id: 'move', delta: 1 });
     c.exec({ id: 'enter' });
+    expect(store.getState().overlay?.kind).toBe('probe');
+    expect(store.getState().diff?.probe).toBe(0);
+    c.exec({ id: 'enter' });
     const s = store.getState();
+    expect(s.overlay).toBeNull();
     expect(s.mode).toBe('explore');
     expect(s.trace?.result).toBe(r);
     expect(s.simPackets).toBe(0);

@@ -266,3 +266,17 @@ describe('chains pane names', () => {
     expect(textWidth(line)).toBe(w);
   });
 });
+
+describe('diff probe overlay', () => {
+  it('shows the trace before and after', () => {
+    const store = loadedStore();
+    const r = clusterIpTrace();
+    const before = { ...r, outcomes: [{ ...r.outcomes[1], verdict: 'DROP' as const, disposition: { kind: 'dropped' as const, text: 'dropped by filter:FORWARD:policy' } }] };
+    store.dispatch({ type: 'loaded', payload: payload(store.getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000) });
+    store.dispatch({ type: 'openDiff', diff: { before: store.getState().previous!, after: { label: 'now', ruleset: store.getState().ruleset! }, lines: [{ text: '! pod → svc', probe: 0 }], probes: [{ label: 'pod → svc', oldTrace: before, newTrace: r }] } });
+    store.dispatch({ type: 'openProbe', index: 0 });
+    const text = renderOverlay(store.getState(), 100, 60).lines.map(untag).join('\n');
+    expect(text).toMatch(/pod → svc/);
+    expect(text).toMatch(/Before[\s\S]*= DROP: dropped by filter:FORWARD:policy[\s\S]*After \(Enter steps through it in the panes\) \(outcome 1 of 2, p 0\.50\)[\s\S]*= ACCEPT: forwarded out cni0/);
+  });
+});

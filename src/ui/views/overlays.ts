@@ -13,6 +13,7 @@ import { KEYMAP } from '../keymap.js';
 import { cell, fg, fit, segments, stripControls, truncate } from '../text.js';
 import type { PaneContent } from './chains.js';
 import { commentText } from './rule-text.js';
+import { outcomeLines } from './trace.js';
 
 /** The help text, generated from the keymap and the command list (plain lines, then tagged). */
 export function helpLines(width: number): string[] {
@@ -115,6 +116,7 @@ const TITLES: Record<string, string> = {
   presets: 'Scenario packets (Enter traces one)',
   hot: 'Hottest rules by packets/s (Enter goes there)',
   entries: 'Dumps in this directory (Enter opens one)',
+  probe: 'A packet that behaves differently — Enter steps through the new trace',
 };
 
 /** The open overlay's visible rows (the cursor row in inverse). */
@@ -123,6 +125,17 @@ export function renderOverlay(state: AppState, width: number, height: number): P
   let title = TITLES[o.kind];
   if (o.kind === 'callers' && state.view) title = `Callers of ${state.view.table} ${state.view.chain} — Enter goes there`;
   const label = ` ${stripControls(title).replace(/[{}]/g, '')} · Esc closes `;
+  if (o.kind === 'probe') {
+    const p = state.diff?.probe !== undefined ? state.diff.probes?.[state.diff.probe] : undefined;
+    if (!p) return { label, lines: [] };
+    const side = (title: string, t: typeof p.oldTrace, color: string): string[] => {
+      const n = t.outcomes.length;
+      const head = segments([[title, color], [n > 1 ? ` (outcome 1 of ${n}, p ${t.outcomes[0].probability.toFixed(2)})` : '', 'gray']], width);
+      return [head, ...(t.outcomes[0] ? outcomeLines(state, t.outcomes[0], width) : [fg('gray', cell(' no outcome', width))])];
+    };
+    const all = [segments([[p.label, 'magenta,bold']], width), ...side('Before (the ruleset before the reload)', p.oldTrace, 'red,bold'), '', ...side('After (Enter steps through it in the panes)', p.newTrace, 'green,bold')];
+    return { label, lines: all.slice(o.scroll, o.scroll + height) };
+  }
   if (o.kind === 'help') {
     const all = helpLines(width);
     return { label, lines: all.slice(o.scroll, o.scroll + height) };

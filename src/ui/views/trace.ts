@@ -7,7 +7,9 @@ import { hex } from '../../app/human.js';
 import { PACKET_FIELDS } from '../../app/packet-form.js';
 import { annotationOf, currentOutcome, currentStep, traceRows } from '../../app/selectors.js';
 import type { AppState } from '../../app/state.js';
-import type { PacketState, Step } from '../../core/netfilter/types.js';
+import type { Outcome, PacketState, Step } from '../../core/netfilter/types.js';
+import type { TableName } from '../../core/model.js';
+import type { TraceRow } from '../../app/selectors.js';
 import { cell, fg, fit, segments } from '../text.js';
 import type { PaneContent } from './chains.js';
 import type { Segment } from './rule-text.js';
@@ -79,6 +81,44 @@ function stepSegments(s: Step, prevTable: string | null, ann: (chain: string) =>
 }
 
 /** The Trace pane's visible rows, the cursor on the current step. */
+/** One trace row as segments; returns the table now shown in the table column. */
+function rowSegments(
+  outcome: Outcome,
+  r: TraceRow,
+  prevTable: string | null,
+  ann: (table: string | null) => (chain: string) => string | undefined,
+): { segs: Segment[]; table: string | null } {
+  switch (r.kind) {
+    case 'hook':
+      return { segs: [[r.hook, 'white,bold,underline']], table: null };
+    case 'step': {
+      const st = outcome.steps[r.step];
+      return { segs: stepSegments(st, prevTable, ann(st.table)), table: st.table ?? prevTable };
+    }
+    case 'fold': {
+      const a = outcome.steps[r.from];
+      const b = outcome.steps[r.to];
+      const segs: Segment[] = [[' '], [fit(a.table && a.table !== prevTable ? a.table : '', TABLE_W), 'yellow'], [`${shortChain(a.chain ?? '')} #${a.rule}–#${b.rule} `, 'white'], [`✗ ${r.to - r.from + 1} rules did not match`, 'gray']];
+      return { segs, table: a.table ?? prevTable };
+    }
+    case 'verdict': {
+      const bad = outcome.verdict !== 'ACCEPT';
+      return { segs: [['= ', 'white,bold'], [outcome.verdict, bad ? 'red,bold' : 'green,bold'], [': ' + r.text, bad ? 'red' : 'green']], table: prevTable };
+    }
+  }
+}
+
+/** A whole outcome as lines (read-only: the probe overlay of the diff view). */
+export function outcomeLines(state: AppState, outcome: Outcome, width: number): string[] {
+  const ann = (table: string | null) => (chain: string) => (state.ruleset && table ? annotationOf(state.ruleset, table as TableName, chain) : undefined);
+  let prev: string | null = null;
+  return traceRows(outcome, false).map((r) => {
+    const { segs, table } = rowSegments(outcome, r, prev, ann);
+    prev = table;
+    return segments([[' '], ...segs], width);
+  });
+}
+
 export function renderTrace(state: AppState, width: number, height: number): PaneContent {
   const t = state.trace;
   const outcome = currentOutcome(state);
@@ -105,33 +145,11 @@ export function renderTrace(state: AppState, width: number, height: number): Pan
       break;
     }
   }
+  const ann = (table: string | null) => (chain: string) => (state.ruleset && table ? annotationOf(state.ruleset, table as TableName, chain) : undefined);
   for (let i = t.scroll; i < Math.min(rows.length, t.scroll + height); i++) {
     const r = rows[i];
-    let segs: Segment[];
-    switch (r.kind) {
-      case 'hook':
-        segs = [[r.hook, 'white,bold,underline']];
-        prevTable = null;
-        break;
-      case 'step': {
-        const st = outcome.steps[r.step];
-        segs = stepSegments(st, prevTable, (chain) => (state.ruleset && st.table ? annotationOf(state.ruleset, st.table, chain) : undefined));
-        if (st.table) prevTable = st.table;
-        break;
-      }
-      case 'fold': {
-        const a = outcome.steps[r.from];
-        const b = outcome.steps[r.to];
-        segs = [[' '], [fit(a.table && a.table !== prevTable ? a.table : '', TABLE_W), 'yellow'], [`${shortChain(a.chain ?? '')} #${a.rule}–#${b.rule} `, 'white'], [`✗ ${r.to - r.from + 1} rules did not match`, 'gray']];
-        if (a.table) prevTable = a.table;
-        break;
-      }
-      case 'verdict': {
-        const bad = outcome.verdict !== 'ACCEPT';
-        segs = [['= ', 'white,bold'], [outcome.verdict, bad ? 'red,bold' : 'green,bold'], [': ' + r.text, bad ? 'red' : 'green']];
-        break;
-      }
-    }
+    const { segs, table } = rowSegments(outcome, r, prevTable, ann);
+    prevTable = table;
     const cur = i === t.row;
     let line = segments([[cur ? '▶' : ' ', 'yellow,bold'], ...segs], width);
     if (cur) line = `{inverse}${line}{/inverse}`;
