@@ -226,7 +226,7 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     await waitFor(s, /EXIT:0/);
   }, E2E_TIMEOUT);
 
-  it('reloads a watched file keeping the view, marks the change, says when the file is gone', async () => {
+  it('reloads a watched file keeping the view, marks and lists the change, diffs it, says when the file is gone', async () => {
     const file = join(tmp, 'watched.rules');
     const original = readFileSync(join(ROOT, 'scenarios/seed-kube-proxy/iptables.rules'), 'utf8');
     writeFileSync(file, original);
@@ -242,6 +242,17 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
     keys(s, 'C');
     out = await waitFor(s, /Changed by the last reload/);
     expect(out).toMatch(/~ nat KUBE-SERVICES #1/);
+    keys(s, 'Escape');
+    await waitFor(s, /^(?![\s\S]*Changed by the last reload)/);
+    keys(s, 'd');
+    out = await waitFor(s, /Diff · /);
+    expect(out).toMatch(/^│-.*--dport 80 /m);
+    expect(out).toMatch(/^│\+.*--dport 8080 /m);
+    expect(out).toMatch(/behave differently/);
+    keys(s, 'd');
+    await waitFor(s, /2 Rules/);
+    keys(s, 'C');
+    await waitFor(s, /Changed by the last reload/);
     rmSync(file);
     out = await waitFor(s, /FILE GONE/);
     keys(s, 'Escape');
