@@ -5,9 +5,10 @@
  *
  * Pure: no IO.
  */
-import type { Family, Rule } from '../model.js';
+import type { Chain, Family, Rule, Table } from '../model.js';
 import type { EvalPacket, ExtParse, ExtensionBase } from '../extensions/types.js';
-import { findMatch } from '../extensions/index.js';
+import { findMatch, findTarget } from '../extensions/index.js';
+import { chainIndex, type ChainIndex } from './dispatch.js';
 import { cidrNet, type Net } from './addr.js';
 import { protoNumber } from './proto.js';
 import { typedOf } from './typed.js';
@@ -37,13 +38,41 @@ export interface CRule {
   /** 0: no -f; 1: -f; 2: ! -f. */
   frag: number;
   matches: CMatch[];
+  /** The user chain the rule jumps/gotos to (resolved in its table), else null. */
+  userChain: Chain | null;
+}
+
+/** A compiled chain: its rules and (lazily) its dispatch index. */
+export interface CChain {
+  n: number;
+  rules: CRule[];
+  /** undefined until asked; null when the chain is not indexed. */
+  ix: ChainIndex | null | undefined;
+}
+
+const CSLOT: unique symbol = Symbol('iptscope.compiledChain');
+type WithCC = Chain & { [CSLOT]?: CChain };
+
+/** The compiled form of a chain (rebuilt when its rule count changes). */
+export function compiledChain(chain: Chain, table: Table, family: Family): CChain {
+  const c = (chain as WithCC)[CSLOT];
+  if (c && c.n === chain.rules.length) return c;
+  const cc: CChain = { n: chain.rules.length, rules: chain.rules.map((r) => compiled(r, family, table)), ix: undefined };
+  (chain as WithCC)[CSLOT] = cc;
+  return cc;
+}
+
+/** The chain's dispatch index through its compiled form (cached there). */
+export function compiledIndex(cc: CChain, chain: Chain, family: Family): ChainIndex | null {
+  if (cc.ix === undefined) cc.ix = chainIndex(chain, family);
+  return cc.ix;
 }
 
 const SLOT: unique symbol = Symbol('iptscope.compiled');
 type WithC = Rule & { [SLOT]?: CRule };
 
 /** The compiled form of a rule (built on first use). */
-export function compiled(rule: Rule, family: Family): CRule {
+export function compiled(rule: Rule, family: Family, table?: Table): CRule {
   const c = (rule as WithC)[SLOT];
   if (c) return c;
   const ip = rule.ip;
@@ -67,7 +96,13 @@ export function compiled(rule: Rule, family: Family): CRule {
       const ext = findMatch(m.module) ?? null;
       return { module: m.module, ext, typed: ext ? typedOf(m, ext, family) : null };
     }),
+    userChain: null,
   };
+  const t = rule.target;
+  if (t && table && (t.kind === 'chain' || (t.kind === 'extension' && !findTarget(t.name)))) {
+    const uc = table.chains.get(t.name);
+    if (uc && !uc.builtin) cr.userChain = uc;
+  }
   (rule as WithC)[SLOT] = cr;
   return cr;
 }

@@ -18,7 +18,7 @@ import { DEFAULT_KEYS } from './context.js';
 import { candidates, chainIndex, nextCandidate, packetKey, type ChainIndex } from './dispatch.js';
 import type { Host, RouteResult } from './host.js';
 import { evalIpMatch, ipFastFail, type Cond } from './ipmatch.js';
-import { baseFails, compiled } from './compiled.js';
+import { baseFails, compiledChain, compiledIndex, type CRule } from './compiled.js';
 import { HOOK_STAGES, NAT_MANIP } from './pipeline.js';
 import { snapshot, tuple } from './packet.js';
 import { typedOf } from './typed.js';
@@ -579,16 +579,19 @@ export class Run {
     const table = this.env.ruleset.tables.get(tableName)!;
     interface Frame {
       chain: Chain;
+      crs: CRule[];
       next: number;
       ix: ChainIndex | null;
       key: string;
       cands: number[];
     }
+    const family = this.env.family;
     const enter = (chain: Chain): Frame => {
-      const ix = this.env.useIndex ? chainIndex(chain, this.env.family) : null;
-      if (!ix) return { chain, next: 0, ix: null, key: '', cands: [] };
+      const cc = compiledChain(chain, table, family);
+      const ix = this.env.useIndex ? compiledIndex(cc, chain, family) : null;
+      if (!ix) return { chain, crs: cc.rules, next: 0, ix: null, key: '', cands: [] };
       const key = packetKey(ix.dim, p);
-      return { chain, next: 0, ix, key, cands: candidates(ix, key) };
+      return { chain, crs: cc.rules, next: 0, ix, key, cands: candidates(ix, key) };
     };
     const stack: Frame[] = [];
     let frame = enter(builtin);
@@ -637,14 +640,15 @@ export class Run {
         return { kind: 'final', final: { verdict: 'DROP', disposition: { kind: 'stolen', text: `aborted: more than ${MAX_EVALUATIONS} rule evaluations (a loop in the ruleset?)` } } };
       }
       const rule = chain.rules[i]!;
-      const matched = this.evalRule(hook, tableName, rule);
+      const cr = frame.crs[i]!;
+      const matched = this.evalRule(hook, tableName, rule, cr);
       if (!matched) continue;
       const step = this.steps[this.steps.length - 1]!;
       const t = rule.target;
       if (!t) continue;
       // Standard verdicts and chains.
-      const userChain = t.kind === 'chain' || (t.kind === 'extension' && !findTarget(t.name)) ? table.chains.get(t.name) : undefined;
-      if (userChain && !userChain.builtin) {
+      const userChain = cr.userChain;
+      if (userChain !== null) {
         step.target = t.name;
         if (t.goto) {
           step.changes.push(`goto ${t.name}`);
@@ -803,11 +807,10 @@ export class Run {
    * Evaluate one rule and push its step. Returns whether the path continues with the target
    * (matched, or unknown/random and the choice was "match").
    */
-  private evalRule(hook: HookName, table: TableName, rule: Rule): boolean {
+  private evalRule(hook: HookName, table: TableName, rule: Rule, cr: CRule): boolean {
     const p = this.pkt;
     // Fast path: most evaluated rules fail on their base match (-s/-d/-i/-o/-p); no text is built
     // for the conditions before the failing one.
-    const cr = compiled(rule, this.env.family);
     if (baseFails(cr, p)) {
       this.steps.push(mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, false, EMPTY, EMPTY, snapshot(p), { failed: ipFastFail(rule.ip, p) ?? '', ruleRef: rule }));
       return false;
