@@ -65,6 +65,33 @@ const DASH = 45;
  */
 export const EMPTY_OPTIONS: MatchOption[] = Object.freeze([]) as unknown as MatchOption[];
 export const EMPTY_MATCHES: Match[] = Object.freeze([]) as unknown as Match[];
+/** Match modules whose option values repeat across rules (worth sharing one object per distinct value). */
+const SHARED_MODULES: ReadonlySet<string> = new Set([
+  'tcp',
+  'udp',
+  'sctp',
+  'icmp',
+  'icmp6',
+  'statistic',
+  'mark',
+  'connmark',
+  'addrtype',
+  'conntrack',
+  'state',
+  'multiport',
+  'limit',
+  'pkttype',
+  'physdev',
+  'owner',
+  'set',
+  'length',
+  'ttl',
+  'hl',
+  'rt',
+  'socket',
+  'rpfilter',
+]);
+
 const EMPTY_ARGS: string[] = Object.freeze([]) as unknown as string[];
 export const ZERO_COUNTERS: Counters = Object.freeze({ packets: 0, bytes: 0 });
 export const EMPTY_IP: IpMatch = Object.freeze({});
@@ -175,6 +202,12 @@ export class RuleSpecParser {
   private poolUsed = 0;
   /** Shared comment matches by comment text. */
   private readonly comments = new Map<string, Match>();
+  /** Shared matches of SHARED_MODULES by module, then by their options. */
+  private readonly sharedMatches = new Map<string, Map<string, Match>>();
+  /** Shared option-less targets of the current table, by name. */
+  private readonly sharedJumps = new Map<string, Target>();
+  private readonly sharedGotos = new Map<string, Target>();
+  private sharedTargetsTable: TableName | null = null;
   /** Matches/target of the last parsed rule whose options the parser complained about, or null. */
   flawed: Set<Match | Target> | null = null;
   private file = '';
@@ -431,6 +464,40 @@ export class RuleSpecParser {
     let mi = -1;
     for (const o of owners) {
       if (o.match) mi++;
+      if (!o.flawed) {
+        // Identical low-cardinality matches (`-m tcp`, `-m statistic --mode random --probability
+        // 0.1…`, `-m mark ! --mark 0x4000/0x4000`) and option-less targets (`-j KUBE-MARK-MASQ`,
+        // `-j ACCEPT`) are shared, immutable objects: big dumps repeat them hundreds of thousands
+        // of times. Modules with mostly unique values (DNAT addresses…) are not worth a lookup.
+        if (o.match && SHARED_MODULES.has(o.name)) {
+          let key = o.match.implicit ? '+' : '-';
+          for (const opt of o.options) {
+            key += (opt.negated ? '!' : ' ') + opt.name;
+            for (const a of opt.args) key += '\u0001' + a;
+            key += '\u0002';
+          }
+          let map = this.sharedMatches.get(o.name);
+          if (map === undefined) this.sharedMatches.set(o.name, (map = new Map()));
+          const got = map.get(key);
+          if (got !== undefined) {
+            matches[mi] = got;
+            continue;
+          }
+          map.set(key, o.match);
+        } else if (o.target && o.options.length === 0) {
+          if (this.sharedTargetsTable !== table) {
+            // A target's kind depends on the table's chains: share within one table only.
+            this.sharedJumps.clear();
+            this.sharedGotos.clear();
+            this.sharedTargetsTable = table;
+          }
+          const map = o.target.goto ? this.sharedGotos : this.sharedJumps;
+          const got = map.get(o.target.name);
+          if (got !== undefined) rule.target = got;
+          else map.set(o.target.name, o.target);
+          continue;
+        }
+      }
       if (o.options.length === 0) continue;
       if (o.match && o.name === 'comment' && !o.flawed && o.options.length === 1) {
         // `-m comment --comment TEXT` is in nearly every kube-proxy rule and the same TEXT repeats

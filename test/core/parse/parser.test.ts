@@ -473,3 +473,35 @@ describe('formatRuleset', () => {
     expect(formatRuleset(r.ruleset)).toContain('\n-A X -p tcp -m tcp --dport 22 -j ACCEPT\n');
   });
 });
+
+describe('shared low-cardinality matches and option-less targets', () => {
+  it('shares equal matches and targets within a table, never different ones', () => {
+    const r = parseLines([
+      '*filter',
+      ':X - [0:0]',
+      '-A INPUT -p tcp -m tcp --dport 80 -j X',
+      '-A INPUT -p tcp -m tcp --dport 80 -j X',
+      '-A INPUT -p tcp -m tcp ! --dport 80 -j ACCEPT',
+      '-A INPUT -p tcp --dport 80 -g X',
+      'COMMIT',
+      '*nat',
+      ':X - [0:0]',
+      '-A PREROUTING -j X',
+      'COMMIT',
+    ]);
+    expect(r.diagnostics).toEqual([]);
+    const input = r.ruleset.tables.get('filter')!.chains.get('INPUT')!.rules;
+    expect(input[0].matches[0]).toBe(input[1].matches[0]);
+    expect(input[0].target).toBe(input[1].target);
+    expect(input[2].matches[0]).not.toBe(input[0].matches[0]);
+    expect(input[2].matches[0].options[0].negated).toBe(true);
+    expect(input[3].matches[0]).not.toBe(input[0].matches[0]); // implicit vs explicit
+    expect(input[3].matches[0].implicit).toBe(true);
+    expect(input[3].target).not.toBe(input[0].target); // goto vs jump
+    expect(input[3].target!.goto).toBe(true);
+    const nat = r.ruleset.tables.get('nat')!.chains.get('PREROUTING')!.rules[0];
+    expect(nat.target).not.toBe(input[0].target);
+    expect(r.ruleset.tables.get('filter')!.chains.get('X')!.references).toBe(3);
+    expect(input.map((x) => x.position)).toEqual([1, 2, 3, 4]);
+  });
+});
