@@ -264,13 +264,19 @@ export class Run {
         return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: martian ${which} on ${p.iif} (net.ipv4.conf.${p.iif}.route_localnet=0)` } };
       }
     }
-    if (p.iif !== 'lo' && host.isLocal(p.src)) {
+    if (p.family === 'ipv4' && p.iif !== 'lo' && host.isLocal(p.src)) {
       // fib_validate_source: the reverse route to a local source is RTN_LOCAL → martian source
-      // (accept_local is off by default).
+      // (accept_local is off by default). IPv6 has no such check (kernel-confirmed, k-ipv6).
       this.note('route', 'PREROUTING', `martian source ${p.src.text} (a local address) arriving on ${p.iif}: dropped`);
       return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: martian source ${p.src.text} on ${p.iif} (a local address; accept_local=0)` } };
     }
     const r = host.lookup(p.dst);
+    if (r.kind === 'multicast' && p.iif !== undefined && !host.joined(p.iif, p.dst)) {
+      // ip_route_input_rcu / ip6_mc_input: a group the host has not joined (and no multicast
+      // routing) is dropped by the input route (kernel-confirmed, k-edge-v4).
+      this.note('route', 'PREROUTING', `${p.dst.text} is multicast and the host has not joined it on ${p.iif}: dropped`);
+      return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: multicast group ${p.dst.text} not joined on ${p.iif}` } };
+    }
     if (r.kind === 'local' || r.kind === 'broadcast' || r.kind === 'multicast') {
       this.note('route', 'PREROUTING', `${r.why} → INPUT`);
       return 'input';

@@ -281,6 +281,30 @@ export class Host implements HostView {
     return this.ifaces.get(iface)?.mac;
   }
 
+  /**
+   * Has the host joined this multicast group on the interface? (ip_check_mc_rcu /
+   * ipv6_chk_mcast_addr: a group nobody joined is dropped by the input route.)
+   */
+  joined(iface: string, group: Ip): boolean {
+    if (iface === 'lo') return true;
+    const i = this.ifaces.get(iface);
+    const spec = this.ctx.interfaces.find((x) => x.name === iface);
+    for (const g of spec?.multicast ?? []) {
+      const gi = parseIp(g);
+      if (gi && gi.family === group.family && gi.w.every((x, k) => x === group.w[k])) return true;
+    }
+    if (group.family === 'ipv4') return group.text === '224.0.0.1';
+    if (group.text === 'ff02::1' || group.text === 'ff01::1') return true;
+    if (group.text === 'ff02::2' && this.ctx.sysctl.ipv6Forward) return true;
+    // Solicited-node groups ff02::1:ffXX:XXXX of the interface's addresses.
+    if (group.w[0] === 0xff020000 && group.w[1] === 0 && group.w[2] === 1 && (group.w[3]! >>> 24) === 0xff) {
+      for (const a of i?.addrs ?? []) {
+        if (a.ip.family === 'ipv6' && (a.ip.w[3]! & 0xffffff) === (group.w[3]! & 0xffffff)) return true;
+      }
+    }
+    return false;
+  }
+
   /** Is the address inside a connected subnet of this interface (and not its own address)? */
   onLink(iface: string, ip: Ip): boolean {
     const i = this.ifaces.get(iface);

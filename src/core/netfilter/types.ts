@@ -93,7 +93,12 @@ export interface InterfaceSpec {
    * may leave through the port it came in on — needed for a pod reaching itself via a clusterIP.
    * The engine ignores it; the kernel harness sets it on every port of the bridge.
    */
-  hairpin?: boolean;
+  hairpin?: boolean;  /**
+   * Multicast groups joined on this interface (`ip maddr`), besides the ones the kernel always
+   * joins (224.0.0.1; ff02::1, ff01::1, the solicited-node groups of its IPv6 addresses, ff02::2
+   * when forwarding). A group not joined is dropped by the input route.
+   */
+  multicast?: string[];
 }
 
 /** A route (like `ip route`): destination prefix or `default`, out device, gateway, preferred source. */

@@ -390,5 +390,24 @@ describe('more kernel rules', () => {
     expect(o.disposition.text).toBe('forwarded out eth0');
     expect(o.steps.some((s) => s.kind === 'route' && s.note?.includes('leaves the bridge path'))).toBe(true);
   });
+
+  it.each([
+    ['224.0.0.1 (all hosts) is always joined', '224.0.0.1', undefined, 'delivered locally'],
+    ['a group nobody joined is dropped by the input route', '224.0.0.251', undefined, 'dropped: multicast group 224.0.0.251 not joined on eth0'],
+    ['a group listed on the interface is delivered', '224.0.0.251', ['224.0.0.251'], 'delivered locally'],
+  ] as const)('multicast: %s', (_n, dst, groups, disp) => {
+    const base = nodeContext();
+    const ctx = groups ? nodeContext({ interfaces: base.interfaces.map((i) => (i.name === 'eth0' ? { ...i, multicast: [...groups] } : i)) }) : base;
+    const o = run(rules(table('filter', [])), { proto: 'udp', src: '192.168.1.50', sport: 1, dst, dport: 5353, iif: 'eth0' }, ctx).outcomes[0]!;
+    expect(o.disposition.text).toBe(disp);
+  });
+
+  it('IPv6: the solicited-node group of an address is joined; a local source from outside is not martian', () => {
+    const rs = rules(table('filter', []), 'ipv6');
+    const ns = run(rs, { proto: 'icmpv6', icmpType: 135, src: 'fe80::5', dst: 'ff02::1:ff00:2', iif: 'eth0' }).outcomes[0]!;
+    expect(ns.disposition.text).toBe('delivered locally');
+    const self = run(rs, { proto: 'udp', src: '2001:db8:1::2', sport: 1, dst: '2001:db8:1::2', dport: 53, iif: 'eth0' }).outcomes[0]!;
+    expect(self.disposition.text).toBe('delivered locally');
+  });
 });
 
