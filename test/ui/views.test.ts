@@ -155,8 +155,8 @@ describe('trace views', () => {
     store.dispatch({ type: 'step', delta: 2 });
     const c = renderRules(store.getState(), 150, 8, 0);
     const lines = c.lines.map(untag);
-    expect(lines[0]).toMatch(/#\s+pkts\s+bytes\s+sim\s+match/);
-    expect(lines.find((l) => l.startsWith('▶'))).toMatch(/▶\s+2\s+7\s+420\s+1 -d 10\.96\.0\.100\/32 -p tcp --dport 80 \/\* default\/web:http cluster IP \*\/\s+→ KUBE-SVC-AAA/);
+    expect(lines[0]).toMatch(/#\s+pkts\s+bytes\s+sim\s+bytes\s+match/);
+    expect(lines.find((l) => l.startsWith('▶'))).toMatch(/▶\s+2\s+7\s+420\s+1\s+60 -d 10\.96\.0\.100\/32 -p tcp --dport 80 \/\* default\/web:http cluster IP \*\/\s+→ KUBE-SVC-AAA/);
     expect(untag(c.label)).toMatch(/nat › PREROUTING › KUBE-SERVICES/);
   });
   it('the branches overlay lists outcomes with probabilities', () => {

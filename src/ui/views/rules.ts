@@ -38,7 +38,8 @@ export function renderRules(state: AppState, width: number, height: number, now:
   const showSim = state.simPackets > 0;
   const showRate = state.rates !== null;
   const cntW = hasCounters ? 13 : 0;
-  const simW = showSim ? 6 : 0;
+  // Simulated packets and bytes, like the real counters.
+  const simW = showSim ? 12 : 0;
   // Live: packets/s and bytes/s.
   const rateW = showRate ? 16 : 0;
   const fixed = 2 + numW + 1 + cntW + simW + rateW + 1;
@@ -53,7 +54,7 @@ export function renderRules(state: AppState, width: number, height: number, now:
   if (recent) for (const c of state.changes) if (c.table === chain.table && c.chain === chain.name && c.position !== null && c.kind !== 'removed') changed.set(c.position, c.kind);
 
   const header =
-    fg('gray', fit('', 2) + fit('#', numW, 'right') + ' ' + (hasCounters ? fit('pkts', 6, 'right') + fit('bytes', 7, 'right') : '') + (showSim ? fit('sim', 6, 'right') : '') + (showRate ? fit('pkt/s', 8, 'right') + fit('B/s', 8, 'right') : '') + ' ' + fit('match', matchW - 1) + fit('target', targetW));
+    fg('gray', fit('', 2) + fit('#', numW, 'right') + ' ' + (hasCounters ? fit('pkts', 6, 'right') + fit('bytes', 7, 'right') : '') + (showSim ? fit('sim', 5, 'right') + fit('bytes', 7, 'right') : '') + (showRate ? fit('pkt/s', 8, 'right') + fit('B/s', 8, 'right') : '') + ' ' + fit('match', matchW - 1) + fit('target', targetW));
   const lines: string[] = [header];
   const body = Math.max(0, height - 1);
   for (let i = state.rulesScroll; i < Math.min(order.length, state.rulesScroll + body); i++) {
@@ -73,7 +74,7 @@ export function renderRules(state: AppState, width: number, height: number, now:
     const rate = state.rates?.rates.get(key);
     const cols: Segment[] = [marker, [fit(pos !== null ? String(pos) : '', numW, 'right') + ' ', 'white']];
     if (hasCounters) cols.push([fit(counters ? humanCount(counters.packets) : '', 6, 'right') + fit(counters ? humanCount(counters.bytes) : '', 7, 'right'), 'gray']);
-    if (showSim) cols.push([fit(sim && sim.packets !== 0 ? String(sim.packets) : '', 6, 'right'), 'magenta,bold']);
+    if (showSim) cols.push([fit(sim && sim.packets !== 0 ? humanCount(sim.packets) : '', 5, 'right') + fit(sim && sim.packets !== 0 ? humanCount(sim.bytes) : '', 7, 'right'), 'magenta,bold']);
     if (showRate) cols.push([fit(rate ? humanRate(rate.pps) : '', 8, 'right') + fit(rate && rate.bps > 0 ? humanRate(rate.bps).replace('/s', 'B/s') : '', 8, 'right'), 'yellow']);
     cols.push([' ']);
     let line = segments(cols, fixed);
