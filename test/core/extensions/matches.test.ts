@@ -96,7 +96,7 @@ describe('addresses and types', () => {
     ['addrtype src LOCAL (pod is UNICAST)', '-m addrtype --src-type LOCAL', {}, false, 'is UNICAST'],
     ['addrtype ! dst LOCAL', '-m addrtype ! --dst-type LOCAL', {}, false],
     ['addrtype BROADCAST', '-m addrtype --dst-type BROADCAST', { proto: 'udp', dst: '10.244.1.255' }, true],
-    ['addrtype MULTICAST', '-m addrtype --dst-type MULTICAST', { proto: 'udp', dst: '224.0.0.251' }, true],
+    ['addrtype MULTICAST', '-m addrtype --dst-type MULTICAST', { proto: 'udp', dst: '224.0.0.1' }, true],
     ['addrtype limit-iface-in: address local on another interface', '-m addrtype --dst-type LOCAL --limit-iface-in', { dst: '192.168.1.2' }, false],
     ['addrtype limit-iface-in: local on the input interface', '-m addrtype --dst-type LOCAL --limit-iface-in', {}, true],
     ['addrtype 127/8 is LOCAL', '-m addrtype --dst-type LOCAL', { dst: '127.0.0.5', iif: 'lo' }, true],
