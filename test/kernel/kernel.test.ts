@@ -18,6 +18,9 @@ import { resolveContext, trace } from '../../src/core/netfilter/index.js';
 import { packetTraceOptions } from '../../src/core/scenario-run.js';
 import type { ExpectedOutcome } from '../../src/core/scenario.js';
 import { KernelSession, type FlowTargets } from './lib/replay.js';
+import type { KernelPath } from './lib/nfttrace.js';
+import type { TableName } from '../../src/core/model.js';
+import ipaddr from 'ipaddr.js';
 import { ipsetAvailable, kernelAvailable } from './lib/probe.js';
 import { sweepOwn, sweepStale } from './lib/topology.js';
 import { sideBySide } from './lib/report.js';
@@ -78,6 +81,49 @@ function endMatches(end: string, disposition: string | undefined, iface: string 
 
 const coverage = new Coverage();
 
+/** Canonical text of an address. */
+function canonAddr(a: string): string {
+  return ipaddr.process(a).toString();
+}
+
+/**
+ * The packet's final addresses as the kernel printed them at its last hook (after any NAT) against
+ * the engine's final packet. Only for packets that were delivered or left, and not when a NAT rule
+ * on the path names an address range (the kernel picks any address of it).
+ */
+function compareAddresses(k: KernelPath, o: Outcome, ls: LoadedScenario): string | null {
+  if (!(k.end === 'delivered' || k.end.startsWith('left '))) return null;
+  for (const step of k.path) {
+    const [table, chain, pos] = step.split(':');
+    if (pos === 'policy') continue;
+    const rule = ls.parse.ruleset.tables.get(table as TableName)?.chains.get(chain!)?.rules[Number(pos) - 1];
+    if (rule?.target?.options.some((opt) => /^to(-destination|-source)?$/.test(opt.name) && opt.args.some((a) => /[0-9a-f]-[0-9a-f]/i.test(a.split(':')[0]!.replace(/^\[|\]$/g, ''))))) return null;
+  }
+  const diffs: string[] = [];
+  if (k.finalSrc && canonAddr(k.finalSrc.addr) !== canonAddr(o.packet.src)) diffs.push(`source ${k.finalSrc.addr} (kernel) ≠ ${o.packet.src} (engine)`);
+  if (k.finalDst && canonAddr(k.finalDst.addr) !== canonAddr(o.packet.dst)) diffs.push(`destination ${k.finalDst.addr} (kernel) ≠ ${o.packet.dst} (engine)`);
+  return diffs.length ? `the packet's final ${diffs.join(', ')}` : null;
+}
+
+/** How the kernel's packet disagrees with one expected outcome that has its path (end, final addresses). */
+function expectedIssues(k: KernelPath, e: ExpectedOutcome): string[] {
+  const out: string[] = [];
+  if (!endMatches(k.end, e.disposition, e.iface, k.path.length > 0 && !k.end.startsWith('no '))) {
+    out.push(`the kernel's packet ended "${k.end}", the scenario expects ${e.disposition}${e.iface ? ` ${e.iface}` : ''}`);
+  }
+  if (k.end === 'delivered' || k.end.startsWith('left ')) {
+    for (const [field, got] of [['dst', k.finalDst], ['src', k.finalSrc]] as const) {
+      const want = e[field] ? parseEndpoint(e[field]!) : null;
+      if (!want || !got) continue;
+      const gotText = `${got.addr}${got.port !== undefined ? `:${got.port}` : ''}`;
+      if (canonAddr(got.addr) !== canonAddr(want.addr) || (want.port !== undefined && got.port !== want.port)) {
+        out.push(`the kernel's final ${field} is ${gotText}, the scenario expects ${e[field]}`);
+      }
+    }
+  }
+  return out;
+}
+
 describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network namespaces)', () => {
   beforeAll(async () => {
     const stale = await sweepStale();
@@ -134,7 +180,10 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
           let matchedOutcome: Outcome | undefined;
           {
             const paths = engineOutcomes.map((o) => outcomePath(o));
-            const idx = paths.findIndex((p) => p.join('\n') === k.path.join('\n'));
+            // Same path; among those (statistic branches to different endpoints share a path on
+            // ESTABLISHED packets), the one whose final addresses are the kernel's.
+            const samePath = paths.map((p, i) => (p.join('\n') === k.path.join('\n') ? i : -1)).filter((i) => i >= 0);
+            const idx = samePath.find((i) => compareAddresses(k, engineOutcomes[i]!, ls) === null) ?? samePath[0] ?? -1;
             if (idx < 0) {
               problems.push(
                 `${where}: the kernel's path is none of the engine's ${paths.length} outcome(s)\n` +
@@ -142,6 +191,8 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
               );
             } else {
               matchedOutcome = engineOutcomes[idx];
+              const addrProblem = compareAddresses(k, matchedOutcome!, ls);
+              if (addrProblem) problems.push(`${where}: same path, but ${addrProblem}`);
               const d = matchedOutcome!.disposition;
               if (!endMatches(k.end, d.kind, d.iface, d.by !== undefined)) {
                 problems.push(`${where}: same path, but the kernel's packet ended "${k.end}" and the engine says ${matchedOutcome!.disposition.text}`);
@@ -150,14 +201,16 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
           }
           // 2. The scenario's expected paths, when every expected outcome gives one.
           if (exp.length > 0 && exp.every((e) => e.path)) {
-            const idx = exp.findIndex((e) => e.path!.join('\n') === k.path.join('\n'));
-            if (idx < 0) {
+            // Among the expected outcomes with the kernel's path, one whose end and addresses agree.
+            const samePath = exp.map((e, i) => (e.path!.join('\n') === k.path.join('\n') ? i : -1)).filter((i) => i >= 0);
+            if (samePath.length === 0) {
               problems.push(
                 `${where}: the kernel's path is none of the scenario's ${exp.length} expected path(s)\n` +
                   exp.map((e, i) => sideBySide(header, k.path, `expected ${i + 1}/${exp.length}`, e.path!)).join('\n'),
               );
-            } else if (!endMatches(k.end, exp[idx]!.disposition, exp[idx]!.iface, k.path.length > 0 && !k.end.startsWith('no '))) {
-              problems.push(`${where}: the kernel's packet ended "${k.end}", the scenario expects ${exp[idx]!.disposition}${exp[idx]!.iface ? ` ${exp[idx]!.iface}` : ''}`);
+            } else {
+              const issues = samePath.map((i) => expectedIssues(k, exp[i]!));
+              if (issues.every((list) => list.length > 0)) problems.push(...issues[0]!.map((m) => `${where}: ${m}`));
             }
           }
           if (problems.length) {

@@ -151,6 +151,16 @@ export interface KernelPath {
   lines: string[];
   /** Destination address and port as the last hook saw them (after any DNAT), when printed. */
   finalDst?: { addr: string; port?: number };
+  /** Source address and port as the last hook saw them (after any SNAT), when printed. */
+  finalSrc?: { addr: string; port?: number };
+}
+
+/** Source of a `packet:` info text (`ip saddr X … tcp sport N`). */
+export function packetSrc(info: string): { addr: string; port?: number } | undefined {
+  const a = /\bip6? saddr (\S+)/.exec(info);
+  if (!a) return undefined;
+  const p = /\b(?:tcp|udp|sctp|th) sport (\d+)/.exec(info);
+  return { addr: a[1]!, port: p ? Number(p[1]) : undefined };
 }
 
 /** Destination of a `packet:` info text (`ip daddr X … tcp dport N`). */
@@ -254,11 +264,15 @@ export class TraceMonitor {
     const path: string[] = [];
     const lines: string[] = [];
     let finalDst: KernelPath['finalDst'];
+    let finalSrc: KernelPath['finalSrc'];
     for (let k = first; k < i; k++) {
       const line = this.proc.lines[k]!;
       const e = parseTraceLine(line);
       if (!e) continue;
-      if (e.kind === 'packet') finalDst = packetDst(e.info) ?? finalDst;
+      if (e.kind === 'packet') {
+        finalDst = packetDst(e.info) ?? finalDst;
+        finalSrc = packetSrc(e.info) ?? finalSrc;
+      }
       if (e.kind !== 'packet') lines.push(line.replace(/^trace id \S+ /, ''));
       if (e.table === TRACE_TABLE || e.family !== family) continue;
       if (e.kind === 'rule') {
@@ -268,7 +282,7 @@ export class TraceMonitor {
         path.push(`${e.table}:${e.chain}:policy`);
       }
     }
-    return { path, end, lines, finalDst };
+    return { path, end, lines, finalDst, finalSrc };
   }
 
   async stop(): Promise<void> {
