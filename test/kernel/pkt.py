@@ -300,6 +300,25 @@ def cmd_client(a):
             pass
 
 
+def cmd_join(a):
+    """Hold multicast group memberships (GROUP@IFACE …) until stdin closes."""
+    socks = []
+    for spec in a.groups:
+        group, iface = spec.split("@")
+        idx = socket.if_nametoindex(iface)
+        if ":" in group:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", idx))
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            mreqn = socket.inet_aton(group) + socket.inet_aton("0.0.0.0") + struct.pack("@i", idx)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreqn)
+        socks.append(s)
+    out("ready")
+    for _ in stdin_lines(time.monotonic() + a.life):
+        pass
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     p = argparse.ArgumentParser()
@@ -345,8 +364,11 @@ def main():
     sc.add_argument("--dport", type=int, required=True)
     sc.add_argument("--life", type=float, default=30)
     sc.add_argument("--connect-timeout", type=float, default=3)
+    sj = sub.add_parser("join")
+    sj.add_argument("groups", nargs="+")
+    sj.add_argument("--life", type=float, default=900)
     a = p.parse_args()
-    {"send": cmd_send, "sock": cmd_sock, "server": cmd_server, "client": cmd_client}[a.cmd](a)
+    {"send": cmd_send, "sock": cmd_sock, "server": cmd_server, "client": cmd_client, "join": cmd_join}[a.cmd](a)
 
 
 if __name__ == "__main__":

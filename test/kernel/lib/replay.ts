@@ -131,7 +131,18 @@ export class KernelSession {
     );
     await this.createIpsets();
     await this.startSockets();
+    await this.joinGroups();
     await this.loadRules();
+  }
+
+  /** The context's interface multicast groups, joined by a process in the node for the session. */
+  private async joinGroups(): Promise<void> {
+    const groups: string[] = [];
+    for (const i of this.scenario.context.interfaces ?? []) for (const g of i.multicast ?? []) groups.push(`${g}@${i.name}`);
+    if (groups.length === 0) return;
+    const p = new LineProcess('multicast memberships in the node', 'ip', ['netns', 'exec', this.topo.node, 'python3', PKT, 'join', ...groups]);
+    this.procs.push(p);
+    await p.waitLine((l) => l === 'ready', 5000);
   }
 
   /** The context's listening sockets (TPROXY, -m socket), as real listeners in the node. */
