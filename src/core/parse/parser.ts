@@ -409,6 +409,19 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   function handleCommand(t: TableBuild, line: string, lineNo: number, wi: number, counters: Counters | undefined): void {
     const cmd = words.text[wi];
     const cmdCol = words.start[wi] + 1;
+    // Fast path for the line every dump is made of: `-A CHAIN …` (no closures allocated per line).
+    if (cmd === '-A' && wi + 1 < words.count) {
+      const chain = chainFor(t, words.text[wi + 1], lineNo, words.start[wi + 1] + 1, true)!;
+      const span: Span = { file, line: lineNo, column: cmdCol, endColumn: line.length + 1 };
+      const rule = ruleParser.parse(words, wi + 2, t.table.name, chain.name, span, line, counters);
+      if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
+      chain.rules.push(rule);
+      return;
+    }
+    handleOtherCommand(t, line, lineNo, wi, counters, cmd, cmdCol);
+  }
+
+  function handleOtherCommand(t: TableBuild, line: string, lineNo: number, wi: number, counters: Counters | undefined, cmd: string, cmdCol: number): void {
     const chainName = wi + 1 < words.count ? words.text[wi + 1] : undefined;
     const chainCol = wi + 1 < words.count ? words.start[wi + 1] + 1 : cmdCol;
     const needChain = (): boolean => {
