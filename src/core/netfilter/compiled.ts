@@ -10,7 +10,7 @@ import type { EvalPacket, ExtParse, ExtensionBase } from '../extensions/types.js
 import { findMatch, findTarget } from '../extensions/index.js';
 import { chainIndex, type ChainIndex } from './dispatch.js';
 import { cidrNet, type Net } from './addr.js';
-import { protoNumber } from './proto.js';
+import { protoName, protoNumber } from './proto.js';
 import { typedOf } from './typed.js';
 
 /** A match module resolved to its extension and typed value. */
@@ -40,6 +40,26 @@ export interface CRule {
   matches: CMatch[];
   /** The user chain the rule jumps/gotos to (resolved in its table), else null. */
   userChain: Chain | null;
+  /**
+   * Condition texts of the base match, built once (same words as evalIpMatch): `…In`/`…Eq` when
+   * the packet is inside / equal, `…Out`/`…Ne` otherwise; the packet's value is appended.
+   */
+  srcIn: string;
+  srcOut: string;
+  dstIn: string;
+  dstOut: string;
+  iifEq: string;
+  iifNe: string;
+  oifEq: string;
+  oifNe: string;
+  oifUnknownText: string;
+  protoEq: string;
+  protoNe: string;
+  protoUnknownText: string;
+  fragYes: string;
+  fragNo: string;
+  /** The rule has no -s/-d/-i/-o/-p/-f at all. */
+  noBase: boolean;
 }
 
 /** A compiled chain: its rules and (lazily) its dispatch index. */
@@ -97,7 +117,56 @@ export function compiled(rule: Rule, family: Family, table?: Table): CRule {
       return { module: m.module, ext, typed: ext ? typedOf(m, ext, family) : null };
     }),
     userChain: null,
+    srcIn: '',
+    srcOut: '',
+    dstIn: '',
+    dstOut: '',
+    iifEq: '',
+    iifNe: '',
+    oifEq: '',
+    oifNe: '',
+    oifUnknownText: '',
+    protoEq: '',
+    protoNe: '',
+    protoUnknownText: '',
+    fragYes: '',
+    fragNo: '',
+    noBase: !ip.src && !ip.dst && !ip.iif && !ip.oif && !ip.proto && !ip.fragment,
   };
+  if (ip.src) {
+    const pre = `${ip.src.negated ? '! ' : ''}-s ${cr.src!.text} `;
+    cr.srcIn = `${pre}∋ `;
+    cr.srcOut = `${pre}∌ `;
+  }
+  if (ip.dst) {
+    const pre = `${ip.dst.negated ? '! ' : ''}-d ${cr.dst!.text} `;
+    cr.dstIn = `${pre}∋ `;
+    cr.dstOut = `${pre}∌ `;
+  }
+  if (ip.iif) {
+    const spec = `${ip.iif.negated ? '! ' : ''}-i ${ip.iif.value}`;
+    cr.iifEq = `${spec} = `;
+    cr.iifNe = `${spec} ≠ `;
+  }
+  if (ip.oif) {
+    const spec = `${ip.oif.negated ? '! ' : ''}-o ${ip.oif.value}`;
+    cr.oifEq = `${spec} = `;
+    cr.oifNe = `${spec} ≠ `;
+    cr.oifUnknownText = `${spec}: output interface unknown (no routes in the context)`;
+  }
+  if (ip.proto) {
+    if (cr.proto === -2) cr.protoUnknownText = `-p ${ip.proto.value.name}: protocol not known to iptscope`;
+    else {
+      const pre = `${ip.proto.negated ? '! ' : ''}-p ${ip.proto.value.name || protoName(cr.proto)} `;
+      cr.protoEq = `${pre}= `;
+      cr.protoNe = `${pre}≠ `;
+    }
+  }
+  if (ip.fragment) {
+    const neg = ip.fragment.negated ? '! ' : '';
+    cr.fragYes = `${neg}-f: non-first fragment`;
+    cr.fragNo = `${neg}-f: not a non-first fragment`;
+  }
   const t = rule.target;
   if (t && table && (t.kind === 'chain' || (t.kind === 'extension' && !findTarget(t.name)))) {
     const uc = table.chains.get(t.name);
@@ -133,4 +202,61 @@ export function baseFails(c: CRule, p: EvalPacket): boolean {
   if (c.proto >= 0 && (c.proto === 0 || c.proto === p.protoNum) === c.protoNeg) return true;
   if (c.frag !== 0 && p.fragment === (c.frag === 2)) return true;
   return false;
+}
+
+/** The text of the first condition of the base match that fails (call only when baseFails). */
+export function baseFailText(c: CRule, p: EvalPacket): string {
+  if (c.src !== null) {
+    const inside = netHas(c.src, p.src);
+    if (inside === c.srcNeg) return (inside ? c.srcIn : c.srcOut) + p.src.text;
+  }
+  if (c.dst !== null) {
+    const inside = netHas(c.dst, p.dst);
+    if (inside === c.dstNeg) return (inside ? c.dstIn : c.dstOut) + p.dst.text;
+  }
+  if (c.iif !== null) {
+    const n = p.iif;
+    const inside = n !== undefined && (c.iifPrefix ? n.startsWith(c.iif) : n === c.iif);
+    if (inside === c.iifNeg) return (inside ? c.iifEq : c.iifNe) + (n ?? '(none at this hook)');
+  }
+  if (c.oif !== null && !p.oifUnknown) {
+    const n = p.oif;
+    const inside = n !== undefined && (c.oifPrefix ? n.startsWith(c.oif) : n === c.oif);
+    if (inside === c.oifNeg) return (inside ? c.oifEq : c.oifNe) + (n ?? '(none at this hook)');
+  }
+  if (c.proto >= 0) {
+    const inside = c.proto === 0 || c.proto === p.protoNum;
+    if (inside === c.protoNeg) return (inside ? c.protoEq : c.protoNe) + p.proto;
+  }
+  if (c.frag !== 0 && p.fragment === (c.frag === 2)) return p.fragment ? c.fragYes : c.fragNo;
+  return '';
+}
+
+/**
+ * The base match of a rule that did not fail (baseFails is false): pushes each condition that
+ * held onto `reasons` in kernel order and returns the unknown conditions' texts joined by `; `
+ * (undefined when none) — the same texts, in the same order, as evalIpMatch.
+ */
+export function baseReasons(c: CRule, p: EvalPacket, reasons: string[]): string | undefined {
+  if (c.noBase) return undefined;
+  let unknown: string | undefined;
+  if (c.src !== null) reasons.push((netHas(c.src, p.src) ? c.srcIn : c.srcOut) + p.src.text);
+  if (c.dst !== null) reasons.push((netHas(c.dst, p.dst) ? c.dstIn : c.dstOut) + p.dst.text);
+  if (c.iif !== null) {
+    const n = p.iif;
+    const inside = n !== undefined && (c.iifPrefix ? n.startsWith(c.iif) : n === c.iif);
+    reasons.push((inside ? c.iifEq : c.iifNe) + (n ?? '(none at this hook)'));
+  }
+  if (c.oif !== null) {
+    if (p.oifUnknown) unknown = c.oifUnknownText;
+    else {
+      const n = p.oif;
+      const inside = n !== undefined && (c.oifPrefix ? n.startsWith(c.oif) : n === c.oif);
+      reasons.push((inside ? c.oifEq : c.oifNe) + (n ?? '(none at this hook)'));
+    }
+  }
+  if (c.proto === -2) unknown = unknown === undefined ? c.protoUnknownText : `${unknown}; ${c.protoUnknownText}`;
+  else if (c.proto >= 0) reasons.push((c.proto === 0 || c.proto === p.protoNum ? c.protoEq : c.protoNe) + p.proto);
+  if (c.frag !== 0) reasons.push(p.fragment ? c.fragYes : c.fragNo);
+  return unknown;
 }

@@ -17,8 +17,7 @@ import { ipEquals, parseNet, netContains, type Ip } from './addr.js';
 import { DEFAULT_KEYS } from './context.js';
 import { candidates, chainIndex, nextCandidate, packetKey, type ChainIndex } from './dispatch.js';
 import type { Host, RouteResult } from './host.js';
-import { evalIpMatch, ipFastFail, type Cond } from './ipmatch.js';
-import { baseFails, compiledChain, compiledIndex, type CRule } from './compiled.js';
+import { baseFailText, baseFails, baseReasons, compiledChain, compiledIndex, type CRule } from './compiled.js';
 import { HOOK_STAGES, NAT_MANIP } from './pipeline.js';
 import { snapshot, tuple } from './packet.js';
 import { typedOf } from './typed.js';
@@ -75,6 +74,65 @@ export function mkStep(
     state,
     ruleRef: extra?.ruleRef,
     skipped: extra?.skipped,
+  } as Step;
+}
+
+/** A non-rule step (same fields and order as mkStep, without the options object). */
+function mkNoteStep(
+  kind: StepKind,
+  hook: HookName,
+  table: TableName | null,
+  chain: string | null,
+  matched: Tri,
+  reasons: string[],
+  changes: string[],
+  state: Step['state'],
+  note: string | undefined,
+  policy: Policy | undefined,
+  line: number | null,
+  skipped: Step['skipped'],
+): Step {
+  return {
+    kind,
+    hook,
+    table,
+    chain,
+    rule: null,
+    line,
+    matched,
+    reasons,
+    failed: undefined,
+    target: undefined,
+    policy,
+    changes,
+    note,
+    state,
+    ruleRef: undefined,
+    skipped,
+  } as Step;
+}
+
+const ACCEPT_RES: TableRes = Object.freeze({ kind: 'accept' }) as TableRes;
+
+/** A rule step (same fields and order as mkStep, without the options object). */
+function mkRuleStep(hook: HookName, table: TableName, rule: Rule, matched: Tri, reasons: string[], changes: string[], state: Step['state'], failed: string | undefined): Step {
+  return {
+    kind: 'rule',
+    hook,
+    table,
+    chain: rule.chain,
+    rule: rule.position,
+    line: rule.span.line,
+    matched,
+    reasons,
+    failed,
+    target: undefined,
+    policy: undefined,
+    changes,
+    note: undefined,
+    state,
+    ruleRef: rule,
+    skipped: undefined,
   } as Step;
 }
 
@@ -159,7 +217,7 @@ export class Run {
 
   /** Record a non-rule step. */
   note(kind: StepKind, hook: HookName, note: string, changes: string[] = []): void {
-    this.steps.push(mkStep(kind, hook, null, null, null, null, true, [], changes, snapshot(this.pkt), { note }));
+    this.steps.push(mkNoteStep(kind, hook, null, null, true, [], changes, snapshot(this.pkt), note, undefined, null, undefined));
   }
 
   private useDefault(key: string): void {
@@ -513,17 +571,17 @@ export class Run {
     const st = effectiveState(p);
     if (st === 'UNTRACKED' || st === 'INVALID') {
       this.stepNatSkipped(hook, `nat ${hook} not consulted: the packet is ${st}`);
-      return { kind: 'accept' };
+      return ACCEPT_RES;
     }
     if (st === 'ESTABLISHED') {
       const change = this.applyFlow(manip);
       this.stepNatSkipped(hook, `nat ${hook} not consulted: ESTABLISHED — ${change ? `conntrack applies the flow's ${what} translation` : `no ${what} translation for this direction`}`, change ? [change] : []);
-      return { kind: 'accept' };
+      return ACCEPT_RES;
     }
     const done = manip === 'dst' ? this.dstDone : this.srcDone;
     if (done) {
       this.stepNatSkipped(hook, `nat ${hook} not consulted: the flow's ${what} NAT binding already exists (set up on the way out)`);
-      return { kind: 'accept' };
+      return ACCEPT_RES;
     }
     const res = this.runBuiltin(hook, 'nat');
     if (manip === 'dst') this.dstDone = true;
@@ -570,13 +628,13 @@ export class Run {
     if (!chain) {
       // The table exists in the kernel with all its builtin chains; the dump just lacks this one.
       this.steps.push(this.policyStep(hook, tableName, hook, 'ACCEPT', null, ['builtin chain not in the dump: policy ACCEPT']));
-      return { kind: 'accept' };
+      return ACCEPT_RES;
     }
     return this.traverse(hook, tableName, chain);
   }
 
   private policyStep(hook: HookName, table: TableName, chain: string, policy: Policy, line: number | null, reasons: string[]): Step {
-    return mkStep('policy', hook, table, chain, null, line, true, reasons, [], snapshot(this.pkt), { policy });
+    return mkNoteStep('policy', hook, table, chain, true, reasons, [], snapshot(this.pkt), undefined, policy, line, undefined);
   }
 
   /** The chain walk with the kernel's jump stack (ipt_do_table). */
@@ -604,7 +662,7 @@ export class Run {
     const policyEnd = (why: string): TableRes => {
       const policy = builtin.policy ?? 'ACCEPT';
       this.steps.push(this.policyStep(hook, tableName, builtin.name, policy, builtin.span?.line ?? null, [why]));
-      if (policy === 'ACCEPT') return { kind: 'accept' };
+      if (policy === 'ACCEPT') return ACCEPT_RES;
       return {
         kind: 'final',
         final: {
@@ -670,7 +728,7 @@ export class Run {
         step.target = t.name;
         switch (t.name) {
           case 'ACCEPT':
-            return { kind: 'accept' };
+            return ACCEPT_RES;
           case 'DROP':
             return { kind: 'final', final: this.byRule('DROP', 'dropped', tableName, chain, rule) };
           case 'RETURN': {
@@ -717,7 +775,7 @@ export class Run {
         case 'continue':
           continue;
         case 'accept':
-          return { kind: 'accept' };
+          return ACCEPT_RES;
         case 'drop':
           return { kind: 'final', final: this.byRule('DROP', 'dropped', tableName, chain, rule) };
         case 'reject': {
@@ -782,15 +840,25 @@ export class Run {
     const reason = ix.dim === 'dst' ? `-d differs from ${p.dst.text}` : `-p/--dport differ from ${p.proto}${p.dport !== undefined ? ` dport ${p.dport}` : ''}`;
     const count = to - from + 1;
     this.steps.push(
-      mkStep('note', hook, table, chain.name, null, null, false, [], [], snapshot(p), {
-        note: count === 1 ? `rule ${from + 1} skipped: ${reason}` : `rules ${from + 1}–${to + 1} skipped (${count}): ${reason}`,
-        skipped: { from: from + 1, to: to + 1, count, reason },
-      }),
+      mkNoteStep(
+        'note',
+        hook,
+        table,
+        chain.name,
+        false,
+        [],
+        [],
+        snapshot(p),
+        count === 1 ? `rule ${from + 1} skipped: ${reason}` : `rules ${from + 1}–${to + 1} skipped (${count}): ${reason}`,
+        undefined,
+        null,
+        { from: from + 1, to: to + 1, count, reason },
+      ),
     );
   }
 
   private returnStep(hook: HookName, table: TableName, chain: Chain, note: string): void {
-    this.steps.push(mkStep('return', hook, table, chain.name, null, null, true, [], [], snapshot(this.pkt), { note }));
+    this.steps.push(mkNoteStep('return', hook, table, chain.name, true, [], [], snapshot(this.pkt), note, undefined, null, undefined));
   }
 
   private evalCtx: EvalContext | null = null;
@@ -815,63 +883,64 @@ export class Run {
    */
   private evalRule(hook: HookName, table: TableName, rule: Rule, cr: CRule): boolean {
     const p = this.pkt;
-    // Fast path: most evaluated rules fail on their base match (-s/-d/-i/-o/-p); no text is built
-    // for the conditions before the failing one.
+    // Fast path: most evaluated rules fail on their base match (-s/-d/-i/-o/-p); only the text of
+    // the failing condition is built (from the rule's precompiled condition texts).
     if (baseFails(cr, p)) {
-      this.steps.push(mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, false, EMPTY, EMPTY, snapshot(p), { failed: ipFastFail(rule.ip, p) ?? '', ruleRef: rule }));
+      this.steps.push(mkRuleStep(hook, table, rule, false, EMPTY, EMPTY, snapshot(p), baseFailText(cr, p)));
       return false;
     }
-    const conds: Cond[] = [];
-    let ok = evalIpMatch(rule.ip, p, conds);
+    const reasons: string[] = [];
+    let unknownText = baseReasons(cr, p, reasons);
+    let failed: string | undefined;
+    let ok = true;
     let probability: number | undefined;
     let probDetail = '';
-    if (ok) {
+    const ms = cr.matches;
+    if (ms.length > 0) {
       const ctx = this.ctx(hook, table, rule.chain);
-      const ms = cr.matches;
       for (let mi = 0; mi < ms.length; mi++) {
         const m = ms[mi]!;
         const ext = m.ext;
         if (ext === null || !ext.evaluate) {
-          conds.push({ result: 'unknown', detail: `-m ${m.module}: module not known to iptscope` });
+          const d = `-m ${m.module}: module not known to iptscope`;
+          unknownText = unknownText === undefined ? d : `${unknownText}; ${d}`;
           continue;
         }
         const typed = m.typed!;
         if (!typed.ok) {
-          conds.push({ result: 'unknown', detail: `-m ${m.module}: ${typed.message}` });
+          const d = `-m ${m.module}: ${typed.message}`;
+          unknownText = unknownText === undefined ? d : `${unknownText}; ${d}`;
           continue;
         }
         const r = ext.evaluate(typed.value, ctx);
-        if (r.result === 'unknown' && r.probability !== undefined) {
-          probability = (probability ?? 1) * r.probability;
-          probDetail = probDetail ? `${probDetail}; ${r.detail}` : r.detail;
+        const res = r.result;
+        if (res === true) {
+          reasons.push(r.detail);
           continue;
         }
-        if (r.result === 'unknown' && m.module === 'set') this.useDefault(DEFAULT_KEYS.ipsets);
-        conds.push({ result: r.result, detail: r.detail });
-        if (r.result === false) {
-          ok = false;
-          break;
+        if (res === 'unknown') {
+          if (r.probability !== undefined) {
+            probability = (probability ?? 1) * r.probability;
+            probDetail = probDetail ? `${probDetail}; ${r.detail}` : r.detail;
+            continue;
+          }
+          if (m.module === 'set') this.useDefault(DEFAULT_KEYS.ipsets);
+          unknownText = unknownText === undefined ? r.detail : `${unknownText}; ${r.detail}`;
+          continue;
         }
+        failed = r.detail;
+        ok = false;
+        break;
       }
-      if (p.oifUnknown && rule.ip.oif) this.useDefault(DEFAULT_KEYS.routes);
     }
-    const reasons: string[] = [];
-    let failed: string | undefined;
-    let unknownText: string | undefined;
-    for (let i = 0; i < conds.length; i++) {
-      const c = conds[i]!;
-      if (c.result === true) reasons.push(c.detail);
-      else if (c.result === false) {
-        if (failed === undefined) failed = c.detail;
-      } else unknownText = unknownText === undefined ? c.detail : `${unknownText}; ${c.detail}`;
-    }
+    if (p.oifUnknown && cr.oif !== null) this.useDefault(DEFAULT_KEYS.routes);
     let matched: Tri;
     if (!ok) matched = false;
     else if (unknownText !== undefined) {
       matched = 'unknown';
       failed = unknownText;
     } else matched = true;
-    const step = mkStep('rule', hook, table, rule.chain, rule.position, rule.span.line, matched, reasons, matched === false ? EMPTY : [], snapshot(p), { failed, ruleRef: rule });
+    const step = mkRuleStep(hook, table, rule, matched, reasons, matched === false ? EMPTY : [], snapshot(p), failed);
     this.steps.push(step);
     if (matched === false) return false;
     let go = true;

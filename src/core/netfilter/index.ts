@@ -67,10 +67,11 @@ function explore(env: Env, spec: PacketSpec, flow: Flow | null, reply: boolean, 
       probability: carry.probability * run.probability,
       verdict: fin.verdict,
       disposition: fin.disposition,
-      assumptions: [...carry.assumptions, ...run.assumptions],
-      branches: [...carry.branches, ...run.branches],
+      // The run is discarded: its lists are taken over when there is nothing to prepend.
+      assumptions: carry.assumptions.length ? [...carry.assumptions, ...run.assumptions] : run.assumptions,
+      branches: carry.branches.length ? [...carry.branches, ...run.branches] : run.branches,
       packet: run.steps.length ? run.steps[run.steps.length - 1]!.state : snapshotOf(run),
-      steps: [...prefixSteps, ...run.steps],
+      steps: prefixSteps.length ? [...prefixSteps, ...run.steps] : run.steps,
     });
   }
   return { outcomes, used, truncated: pending.length > 0 };

@@ -46,6 +46,19 @@ const NAMES = [
 const ADDR_KEYS = { ctorigsrc: 'origSrc', ctorigdst: 'origDst', ctreplsrc: 'replSrc', ctrepldst: 'replDst' } as const;
 const PORT_KEYS = { ctorigsrcport: 'origSrcPort', ctorigdstport: 'origDstPort', ctreplsrcport: 'replSrcPort', ctrepldstport: 'replDstPort' } as const;
 
+const STATE_INDEX: Record<string, number> = { NEW: 0, ESTABLISHED: 1, RELATED: 2, INVALID: 3, UNTRACKED: 4 };
+const MEMO: unique symbol = Symbol('iptscope.ctstateMemo');
+type Memo = (MatchResult | undefined)[];
+
+/** Per --ctstate option: its results by (state, SNAT, DNAT), in a non-enumerable slot. */
+function stateMemo(st: NonNullable<ConntrackMatch['state']>): Memo {
+  const h = (st as { [MEMO]?: Memo })[MEMO];
+  if (h !== undefined) return h;
+  const m: Memo = new Array(20).fill(undefined);
+  Object.defineProperty(st, MEMO, { value: m, enumerable: false, writable: false });
+  return m;
+}
+
 function onlyState(v: ConntrackMatch): boolean {
   for (const k in v) if (k !== 'state') return false;
   return true;
@@ -146,11 +159,19 @@ export const conntrackMatch: ExtensionBase<ConntrackMatch> = {
       const st = effectiveState(p);
       const snat = hasCt && p.ctSnat;
       const dnat = hasCt && p.ctDnat;
-      const ss = v.state.states;
-      const hit = ss.includes(st) || (snat && ss.includes('SNAT')) || (dnat && ss.includes('DNAT'));
-      const bits = snat || dnat ? `${st}${snat ? ',SNAT' : ''}${dnat ? ',DNAT' : ''}` : st;
-      const detail = `${v.state.negated ? '! ' : ''}--ctstate ${ss.join(',')} ${hit ? '∋' : '∌'} ${bits}`;
-      stateRes = hit !== v.state.negated ? yes(detail) : no(detail);
+      // The result depends only on (state, SNAT, DNAT): built once per combination (read-only).
+      const slot = STATE_INDEX[st] * 4 + (snat ? 2 : 0) + (dnat ? 1 : 0);
+      const memo = stateMemo(v.state);
+      let res = memo[slot];
+      if (res === undefined) {
+        const ss = v.state.states;
+        const hit = ss.includes(st) || (snat && ss.includes('SNAT')) || (dnat && ss.includes('DNAT'));
+        const bits = snat || dnat ? `${st}${snat ? ',SNAT' : ''}${dnat ? ',DNAT' : ''}` : st;
+        const detail = `${v.state.negated ? '! ' : ''}--ctstate ${ss.join(',')} ${hit ? '∋' : '∌'} ${bits}`;
+        res = hit !== v.state.negated ? yes(detail) : no(detail);
+        memo[slot] = res;
+      }
+      stateRes = res;
       if (stateRes.result === false || onlyState(v)) return stateRes;
     }
     const rs: MatchResult[] = stateRes ? [stateRes] : [];
