@@ -304,11 +304,8 @@ export class RuleSpecParser {
     const rule: Rule = { table, chain, position: 0, counters, ip, matches: EMPTY_MATCHES, target: null, span, raw };
     this.rule = rule;
     const text = w.text;
-    const starts = w.start;
     const quoted = w.quoted;
     const n = w.count;
-    const file = span.file;
-    const line = span.line;
 
     let negated = false;
     let negIndex = -1;
