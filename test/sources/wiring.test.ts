@@ -64,6 +64,12 @@ describe('tui.ts wiring × watchSource', () => {
     await until(() => store.getState().gone === file);
     expect(store.getState().sourceText).toContain('2222');
 
+    // Back, but broken: no longer gone, the failure shown, the last good ruleset kept.
+    writeFileSync(file, '*filter\n-A NOPE2 -j ACCEPT\n');
+    await until(() => store.getState().gone === null);
+    expect(store.getState().reloadError).toMatch(/keeping the last good ruleset/);
+    expect(store.getState().sourceText).toContain('2222');
+
     writeFileSync(`${file}.tmp`, dump(8080));
     renameSync(`${file}.tmp`, file);
     const took = await until(() => store.getState().sourceText.includes('8080'));
