@@ -27,24 +27,13 @@ const PKT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pkt.p
 /** Where a flow's listener must run: candidate final destinations `ip:port` (from expectations). */
 export type FlowTargets = { addr: string; port: number }[];
 
-export interface ReplayPacketResult {
-  name: string;
-  skipped?: string;
-  kernel?: KernelPath;
-  error?: string;
-}
-
-function isV6(a: string): boolean {
-  return a.includes(':');
-}
-
 function norm(a: string): string {
   return ipaddr.process(a.split('/')[0]!).toString();
 }
 
-/** Default source port when the scenario gives none (deterministic per packet index). */
-function portOf(spec: PacketSpec, idx: number): number {
-  return spec.sport ?? 41000 + idx;
+/** Ports when the scenario gives none: the engine's defaults (src/core/netfilter/packet.ts). */
+function portOf(spec: PacketSpec): number {
+  return spec.sport ?? 40000;
 }
 
 const NFT_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'];
@@ -239,19 +228,19 @@ export class KernelSession {
       await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', spec.srcMac]);
     }
     try {
-      return await this.replayIn(sp, idx, targets, sender, from);
+      return await this.replayIn(sp, targets, sender, from);
     } finally {
       if (restoreMac) await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', restoreMac]);
     }
   }
 
-  private async replayIn(sp: ScenarioPacket, idx: number, targets: FlowTargets, sender: string, from: number): Promise<KernelPath> {
+  private async replayIn(sp: ScenarioPacket, targets: FlowTargets, sender: string, from: number): Promise<KernelPath> {
     const spec = sp.packet;
     const v6 = this.v6;
     const proto = protoName(spec.proto, v6);
     const node = this.topo.node;
-    const sport = portOf(spec, idx);
-    const dport = spec.dport ?? 80;
+    const sport = portOf(spec);
+    const dport = spec.dport ?? 0;
     const flow = spec.reply === true || spec.ctState === 'ESTABLISHED';
     const handleMap = async (): Promise<HandleMap> => this.handles;
 
