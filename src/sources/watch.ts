@@ -104,6 +104,8 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
   let busy = false;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Bumped by select(): checks started before it are stale. */
+  let generation = 0;
 
   const wrap = (source: LoadedSource, file: string): LoadedSource => (isDir ? asDirectorySource(dir, entries, source, file) : source);
 
@@ -155,10 +157,13 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
   };
 
   const checkFile = async (file: string): Promise<void> => {
+    // select() may switch entries while this check awaits: a stale check must not emit.
+    const gen = generation;
     let st1;
     try {
       st1 = await stat(file);
     } catch {
+      if (gen !== generation) return;
       lastSig = 'absent';
       if (lastEmitted !== 'gone') {
         lastEmitted = 'gone';
@@ -191,8 +196,8 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
       schedule();
       return;
     }
+    if (closed || gen !== generation) return;
     lastSig = signature(st2);
-    if (closed) return;
 
     if (lastGood?.text === text) {
       // Back to the last good content (after an error or a disappearance): say so.
@@ -311,6 +316,7 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
     },
     async select(entryPath: string) {
       if (!isDir) throw new CliError(`${target} is not a directory source`, 2);
+      generation++;
       selected = entryPath;
       lastGood = undefined;
       lastEmitted = 'none';

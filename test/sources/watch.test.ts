@@ -390,3 +390,37 @@ describe('watchSource: the directory holding the file goes away and comes back',
     expect(await settlesTo(h, back)).toBeLessThan(1000);
   });
 });
+
+describe('watchSource: switching entries quickly', () => {
+  it('the last select wins; no stale load arrives after it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'iptscope-wsel-'));
+    const files = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.rules`));
+    files.forEach((f, i) => writeFileSync(f, valid(6000 + i)));
+    // b is large, so reading it takes a while: the switch to c lands in the middle of that read.
+    const big = valid(6001, Array.from({ length: 60_000 }, (_, i) => `-A ALLOW -s 172.16.${i >> 8 & 255}.${i & 255}/32 -m comment --comment "host ${i}" -j ACCEPT`).join('\n'));
+    writeFileSync(files[1], big);
+    await sleep(200); // files older than the settle time
+    const { loadDirectory } = await import('../../src/sources/directory.js');
+    const initial = await loadDirectory(dir);
+    const loaded: LoadedSource[] = [];
+    const w = watchSource(dir, { onLoaded: (s) => void loaded.push(s), onError: () => undefined, onGone: () => undefined }, { initial });
+    harnesses.push({ w, dir, file: files[0], loaded: [], errors: [], gone: [], state: () => undefined });
+    await w.ready;
+    const first = w.select(files[1]);
+    await sleep(2);
+    await Promise.all([first, w.select(files[2])]);
+    await until(() => loaded.length > 0 && loaded.at(-1)!.path === files[2]);
+    await sleep(400);
+    // b's read was overtaken by the switch to c: only c may be announced.
+    expect(loaded.map((s) => path.basename(s.path!))).toEqual(['c.rules']);
+    expect(loaded.at(-1)!.texts.ipv4).toBe(dump(6002));
+  });
+});
+
+async function until(pred: () => boolean, ms = 3000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > ms) throw new Error('condition not reached');
+    await sleep(10);
+  }
+}
