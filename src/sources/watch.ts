@@ -163,7 +163,7 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
     try {
       st1 = await stat(file);
     } catch {
-      if (gen !== generation) return;
+      if (closed || gen !== generation) return;
       lastSig = 'absent';
       if (lastEmitted !== 'gone') {
         lastEmitted = 'gone';
