@@ -121,7 +121,7 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
   /** Directory mode: re-list entries; when the list changed, re-announce the last good load with it. */
   const rescan = async (): Promise<void> => {
     const fresh = await listDumps(dir).catch(() => undefined);
-    if (!fresh) return;
+    if (!fresh || closed) return;
     const changed = fresh.map((e) => e.path).join('\n') !== entries.map((e) => e.path).join('\n');
     entries = fresh;
     if (!selected && entries.length > 0) {
