@@ -60,6 +60,9 @@ export interface CRule {
   fragNo: string;
   /** The rule has no -s/-d/-i/-o/-p/-f at all. */
   noBase: boolean;
+  /** `jump NAME` / `goto NAME` for a rule whose target is a user chain ('' otherwise). */
+  jumpText: string;
+  gotoText: string;
 }
 
 /** A compiled chain: its rules and (lazily) its dispatch index. */
@@ -132,6 +135,8 @@ export function compiled(rule: Rule, family: Family, table?: Table): CRule {
     fragYes: '',
     fragNo: '',
     noBase: !ip.src && !ip.dst && !ip.iif && !ip.oif && !ip.proto && !ip.fragment,
+    jumpText: '',
+    gotoText: '',
   };
   if (ip.src) {
     const pre = `${ip.src.negated ? '! ' : ''}-s ${cr.src!.text} `;
@@ -170,7 +175,11 @@ export function compiled(rule: Rule, family: Family, table?: Table): CRule {
   const t = rule.target;
   if (t && table && (t.kind === 'chain' || (t.kind === 'extension' && !findTarget(t.name)))) {
     const uc = table.chains.get(t.name);
-    if (uc && !uc.builtin) cr.userChain = uc;
+    if (uc && !uc.builtin) {
+      cr.userChain = uc;
+      cr.jumpText = `jump ${t.name}`;
+      cr.gotoText = `goto ${t.name}`;
+    }
   }
   (rule as WithC)[SLOT] = cr;
   return cr;

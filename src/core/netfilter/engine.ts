@@ -112,6 +112,15 @@ function mkNoteStep(
   } as Step;
 }
 
+/**
+ * Append a change to a step. Steps start with the shared empty list (most never change anything);
+ * the first change gives the step its own list.
+ */
+function addChange(step: Step, text: string): void {
+  if (step.changes === EMPTY) step.changes = [text];
+  else step.changes.push(text);
+}
+
 const ACCEPT_RES: TableRes = Object.freeze({ kind: 'accept' }) as TableRes;
 
 /** A rule step (same fields and order as mkStep, without the options object). */
@@ -156,24 +165,41 @@ export interface Flow {
   label: string;
 }
 
+/**
+ * A path still to explore: the choices that lead to it, and the steps of the run that scheduled
+ * it — the first `quiet` of them (everything recorded before the choice step) are the same on the
+ * new path, so the new run takes them over instead of rebuilding them.
+ */
+export interface Pending {
+  prefix: number[];
+  base: Step[] | null;
+  quiet: number;
+}
+
+/** The first path of an exploration. */
+export const START: Pending = Object.freeze({ prefix: [], base: null, quiet: 0 }) as Pending;
+
 /** Choice replay. */
 export class Explorer {
   private pos = 0;
   readonly taken: number[] = [];
+  private readonly prefix: number[];
   constructor(
-    private readonly prefix: number[],
-    private readonly pending: number[][],
-  ) {}
+    readonly start: Pending,
+    private readonly pending: Pending[],
+  ) {
+    this.prefix = start.prefix;
+  }
 
-  /** Pick one of n options (0 first); schedules the others. */
-  choose(n: number): number {
+  /** Pick one of n options (0 first); schedules the others. `steps`: the run's steps so far (the last is the choice step). */
+  choose(n: number, steps: Step[]): number {
     if (this.pos < this.prefix.length) {
       const c = this.prefix[this.pos++]!;
       this.taken.push(c);
       return c;
     }
     this.pos++;
-    for (let j = n - 1; j >= 1; j--) this.pending.push([...this.taken, j]);
+    for (let j = n - 1; j >= 1; j--) this.pending.push({ prefix: [...this.taken, j], base: steps, quiet: steps.length - 1 });
     this.taken.push(0);
     return 0;
   }
@@ -191,7 +217,7 @@ type TableRes =
 
 /** One run: one path of the packet. */
 export class Run {
-  readonly steps: Step[] = [];
+  steps: Step[] = [];
   readonly assumptions: Assumption[] = [];
   readonly branches: Branch[] = [];
   probability = 1;
@@ -201,6 +227,17 @@ export class Run {
   /** Default keys this run relied on. */
   readonly used = new Set<string>();
   private evaluations = 0;
+  /**
+   * Replay of the shared prefix: the run re-executes the path up to its choice point (the state
+   * must evolve identically), but the first `quietLeft` steps are not built — they are the parent
+   * run's step objects, taken over when the choice step is reached.
+   */
+  private quietLeft: number;
+  private quietBase: Step[] | null;
+  private quietDone = 0;
+  /** The last step recorded (a scratch step while replaying). */
+  private last: Step;
+  private readonly scratchStep: Step;
 
   constructor(
     readonly env: Env,
@@ -209,15 +246,69 @@ export class Run {
     readonly spec: PacketSpec,
     readonly flow: Flow | null,
     readonly reply: boolean,
-  ) {}
+  ) {
+    this.quietLeft = ex.start.base ? ex.start.quiet : 0;
+    this.quietBase = ex.start.base;
+    this.scratchStep = mkNoteStep('note', 'PREROUTING', null, null, true, EMPTY, EMPTY, undefined as unknown as Step['state'], undefined, undefined, null, undefined);
+    this.last = this.scratchStep;
+  }
+
+  /**
+   * Called once before each step is recorded: true while the step is one the parent run already
+   * recorded (the caller then records nothing and uses `quietStep`); the parent's steps are taken
+   * over when the first step of this run's own is about to be recorded.
+   */
+  private replaying(): boolean {
+    if (this.quietLeft === 0) return false;
+    if (this.quietDone < this.quietLeft) {
+      this.quietDone++;
+      return true;
+    }
+    this.steps = this.quietBase!.slice(0, this.quietLeft);
+    this.quietLeft = 0;
+    this.quietBase = null;
+    return false;
+  }
+
+  /** The scratch step standing for a replayed step (fields the walk reads are set). */
+  private quietStep(matched: Tri, failed: string | undefined): Step {
+    const d = this.scratchStep;
+    d.matched = matched;
+    d.failed = failed;
+    d.reasons = EMPTY;
+    d.changes = EMPTY;
+    d.target = undefined;
+    this.last = d;
+    return d;
+  }
+
+  /** Record a step. */
+  private push(step: Step): void {
+    this.steps.push(step);
+    this.last = step;
+  }
+
+  /** Choose among n options at the current (last recorded) step. */
+  private choose(n: number): number {
+    return this.ex.choose(n, this.steps);
+  }
+
+  /** After the walk: every replayed step must have been taken over. */
+  checkReplayDone(): void {
+    if (this.quietLeft !== 0) throw new Error('iptscope internal error: a replayed path ended before its choice point');
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Steps
   // ---------------------------------------------------------------------------------------------
 
   /** Record a non-rule step. */
-  note(kind: StepKind, hook: HookName, note: string, changes: string[] = []): void {
-    this.steps.push(mkNoteStep(kind, hook, null, null, true, [], changes, snapshot(this.pkt), note, undefined, null, undefined));
+  note(kind: StepKind, hook: HookName, note: string, changes: string[] = EMPTY): void {
+    if (this.replaying()) {
+      this.quietStep(true, undefined);
+      return;
+    }
+    this.push(mkNoteStep(kind, hook, null, null, true, EMPTY, changes, snapshot(this.pkt), note, undefined, null, undefined));
   }
 
   private useDefault(key: string): void {
@@ -589,7 +680,7 @@ export class Run {
     return res;
   }
 
-  private stepNatSkipped(hook: HookName, note: string, changes: string[] = []): void {
+  private stepNatSkipped(hook: HookName, note: string, changes: string[] = EMPTY): void {
     if (!this.env.ruleset.tables.get('nat')?.chains.get(hook)) return;
     this.note('conntrack', hook, note, changes);
   }
@@ -627,14 +718,15 @@ export class Run {
     const chain = table.chains.get(hook);
     if (!chain) {
       // The table exists in the kernel with all its builtin chains; the dump just lacks this one.
-      this.steps.push(this.policyStep(hook, tableName, hook, 'ACCEPT', null, ['builtin chain not in the dump: policy ACCEPT']));
+      if (this.replaying()) this.quietStep(true, undefined);
+      else this.push(this.policyStep(hook, tableName, hook, 'ACCEPT', null, ['builtin chain not in the dump: policy ACCEPT']));
       return ACCEPT_RES;
     }
     return this.traverse(hook, tableName, chain);
   }
 
   private policyStep(hook: HookName, table: TableName, chain: string, policy: Policy, line: number | null, reasons: string[]): Step {
-    return mkNoteStep('policy', hook, table, chain, true, reasons, [], snapshot(this.pkt), undefined, policy, line, undefined);
+    return mkNoteStep('policy', hook, table, chain, true, reasons, EMPTY, snapshot(this.pkt), undefined, policy, line, undefined);
   }
 
   /** The chain walk with the kernel's jump stack (ipt_do_table). */
@@ -661,7 +753,8 @@ export class Run {
     let frame = enter(builtin);
     const policyEnd = (why: string): TableRes => {
       const policy = builtin.policy ?? 'ACCEPT';
-      this.steps.push(this.policyStep(hook, tableName, builtin.name, policy, builtin.span?.line ?? null, [why]));
+      if (this.replaying()) this.quietStep(true, undefined);
+      else this.push(this.policyStep(hook, tableName, builtin.name, policy, builtin.span?.line ?? null, [why]));
       if (policy === 'ACCEPT') return ACCEPT_RES;
       return {
         kind: 'final',
@@ -707,7 +800,7 @@ export class Run {
       const cr = frame.crs[i]!;
       const matched = this.evalRule(hook, tableName, rule, cr);
       if (!matched) continue;
-      const step = this.steps[this.steps.length - 1]!;
+      const step = this.last;
       const t = rule.target;
       if (!t) continue;
       // Standard verdicts and chains.
@@ -715,10 +808,10 @@ export class Run {
       if (userChain !== null) {
         step.target = t.name;
         if (t.goto) {
-          step.changes.push(`goto ${t.name}`);
+          addChange(step, cr.gotoText);
           frame = enter(userChain);
         } else {
-          step.changes.push(`jump ${t.name}`);
+          addChange(step, cr.jumpText);
           stack.push(frame);
           frame = enter(userChain);
         }
@@ -734,7 +827,7 @@ export class Run {
           case 'RETURN': {
             if (stack.length === 0) return policyEnd(chain.builtin ? 'RETURN in the builtin chain: policy applies' : `RETURN from ${chain.name} (reached by goto): the builtin chain's policy applies`);
             frame = stack.pop()!;
-            step.changes.push(`return to ${frame.chain.name}`);
+            addChange(step, `return to ${frame.chain.name}`);
             continue;
           }
           case 'QUEUE':
@@ -767,7 +860,7 @@ export class Run {
         continue;
       }
       const eff: TargetEffect = ext.apply(typed.value, this.ctx(hook, tableName, chain.name));
-      step.changes.push(...eff.changes);
+      for (let ci = 0; ci < eff.changes.length; ci++) addChange(step, eff.changes[ci]!);
       if (eff.nat) this.afterNat();
       if (eff.notrack) p.ctAttached = true;
       step.state = snapshot(p);
@@ -814,16 +907,16 @@ export class Run {
 
   /** An unknown target: explore continue / stop (or the user's --assume for its line). */
   private unknownTarget(hook: HookName, table: TableName, chain: Chain, rule: Rule, reason: string): TableRes | null {
-    const step = this.steps[this.steps.length - 1]!;
+    const step = this.last;
     const a = this.env.assume.get(rule.span.line);
     let choice: 'continue' | 'stop';
     let chosen = false;
     if (a === 'continue' || a === 'stop') {
       choice = a;
       chosen = true;
-    } else choice = this.ex.choose(2) === 0 ? 'continue' : 'stop';
+    } else choice = this.choose(2) === 0 ? 'continue' : 'stop';
     this.assumptions.push({ table, chain: chain.name, rule: rule.position, line: rule.span.line, choice, reason, chosen });
-    step.changes.push(`unknown target (${reason}): assumed to ${choice}`);
+    addChange(step, `unknown target (${reason}): assumed to ${choice}`);
     if (choice === 'continue') return null;
     void hook;
     return {
@@ -839,15 +932,19 @@ export class Run {
     const p = this.pkt;
     const reason = ix.dim === 'dst' ? `-d differs from ${p.dst.text}` : `-p/--dport differ from ${p.proto}${p.dport !== undefined ? ` dport ${p.dport}` : ''}`;
     const count = to - from + 1;
-    this.steps.push(
+    if (this.replaying()) {
+      this.quietStep(false, undefined);
+      return;
+    }
+    this.push(
       mkNoteStep(
         'note',
         hook,
         table,
         chain.name,
         false,
-        [],
-        [],
+        EMPTY,
+        EMPTY,
         snapshot(p),
         count === 1 ? `rule ${from + 1} skipped: ${reason}` : `rules ${from + 1}–${to + 1} skipped (${count}): ${reason}`,
         undefined,
@@ -858,10 +955,15 @@ export class Run {
   }
 
   private returnStep(hook: HookName, table: TableName, chain: Chain, note: string): void {
-    this.steps.push(mkNoteStep('return', hook, table, chain.name, true, [], [], snapshot(this.pkt), note, undefined, null, undefined));
+    if (this.replaying()) {
+      this.quietStep(true, undefined);
+      return;
+    }
+    this.push(mkNoteStep('return', hook, table, chain.name, true, EMPTY, EMPTY, snapshot(this.pkt), note, undefined, null, undefined));
   }
 
   private evalCtx: EvalContext | null = null;
+  private readonly scratch: string[] = [];
 
   /** The context handed to extensions (one object per run, updated in place). */
   private ctx(hook: HookName, table: TableName, chain: string): EvalContext {
@@ -886,10 +988,13 @@ export class Run {
     // Fast path: most evaluated rules fail on their base match (-s/-d/-i/-o/-p); only the text of
     // the failing condition is built (from the rule's precompiled condition texts).
     if (baseFails(cr, p)) {
-      this.steps.push(mkRuleStep(hook, table, rule, false, EMPTY, EMPTY, snapshot(p), baseFailText(cr, p)));
+      if (this.replaying()) this.quietStep(false, undefined);
+      else this.push(mkRuleStep(hook, table, rule, false, EMPTY, EMPTY, snapshot(p), baseFailText(cr, p)));
       return false;
     }
-    const reasons: string[] = [];
+    // Reasons are collected in a reused scratch list and copied once to an exact-size list.
+    const reasons = this.scratch;
+    reasons.length = 0;
     let unknownText = baseReasons(cr, p, reasons);
     let failed: string | undefined;
     let ok = true;
@@ -940,9 +1045,13 @@ export class Run {
       matched = 'unknown';
       failed = unknownText;
     } else matched = true;
-    const step = mkRuleStep(hook, table, rule, matched, reasons, matched === false ? EMPTY : [], snapshot(p), failed);
-    this.steps.push(step);
-    if (matched === false) return false;
+    const replay = this.replaying();
+    const step = replay ? this.quietStep(matched, failed) : mkRuleStep(hook, table, rule, matched, EMPTY, EMPTY, snapshot(p), failed);
+    if (!replay) this.push(step);
+    if (matched === false) {
+      if (reasons.length && !replay) step.reasons = reasons.slice();
+      return false;
+    }
     let go = true;
     if (matched === 'unknown') {
       const a = this.env.assume.get(rule.span.line);
@@ -951,10 +1060,10 @@ export class Run {
       if (a === 'match' || a === 'nomatch') {
         choice = a;
         chosen = true;
-      } else choice = this.ex.choose(2) === 0 ? 'match' : 'nomatch';
+      } else choice = this.choose(2) === 0 ? 'match' : 'nomatch';
       this.assumptions.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, choice, reason: failed ?? 'unknown', chosen });
       go = choice === 'match';
-      step.changes.push(`unknown: assumed ${choice === 'match' ? 'to match' : 'not to match'}${chosen ? ' (--assume)' : ''}`);
+      addChange(step, `unknown: assumed ${choice === 'match' ? 'to match' : 'not to match'}${chosen ? ' (--assume)' : ''}`);
     }
     if (go && probability !== undefined) {
       if (probability >= 1) reasons.push(probDetail);
@@ -965,7 +1074,7 @@ export class Run {
           step.failed = probDetail;
         }
       } else {
-        const taken = this.ex.choose(2) === 0;
+        const taken = this.choose(2) === 0;
         const pr = taken ? probability : 1 - probability;
         this.probability *= pr;
         this.branches.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, taken, probability: pr });
@@ -975,11 +1084,12 @@ export class Run {
           if (step.matched === true) {
             step.matched = false;
             step.failed = `${probDetail}: not taken`;
-          } else step.changes.push(`random: not taken`);
+          } else addChange(step, `random: not taken`);
         }
       }
     }
-    if (go && step.matched !== 'unknown' && !rule.target) step.changes.push('no target: counters only');
+    if (go && step.matched !== 'unknown' && !rule.target) addChange(step, 'no target: counters only');
+    if (reasons.length && !replay) step.reasons = reasons.slice();
     return go;
   }
 }

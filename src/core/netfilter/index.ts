@@ -20,7 +20,7 @@
 import type { Family, Ruleset } from '../model.js';
 import { parseIp } from './addr.js';
 import { resolveContext } from './context.js';
-import { Env, Explorer, fmtTuple, mkStep, Run, type Final, type Flow } from './engine.js';
+import { Env, Explorer, fmtTuple, mkStep, Run, START, type Final, type Flow, type Pending } from './engine.js';
 import { compileHost, type Host } from './host.js';
 import { buildPacket, clonePacket, packetFamily, tuple, validatePacket } from './packet.js';
 import type { Assumption, Branch, HostContext, Outcome, PacketSpec, Step, TraceOptions, TraceResult } from './types.js';
@@ -55,13 +55,14 @@ interface Partial0 {
 function explore(env: Env, spec: PacketSpec, flow: Flow | null, reply: boolean, limit: number, prefixSteps: Step[], carry: { probability: number; assumptions: Assumption[]; branches: Branch[] }): Partial0 {
   const base = buildPacket(spec, env.family);
   if (reply) base.ctDir = 'REPLY';
-  const pending: number[][] = [[]];
+  const pending: Pending[] = [START];
   const outcomes: Outcome[] = [];
   const used = new Set<string>();
   while (pending.length && outcomes.length < limit) {
-    const prefix = pending.pop()!;
-    const run = new Run(env, new Explorer(prefix, pending), clonePacket(base), spec, flow, reply);
+    const next = pending.pop()!;
+    const run = new Run(env, new Explorer(next, pending), clonePacket(base), spec, flow, reply);
     const fin: Final = run.walk();
+    run.checkReplayDone();
     for (const u of run.used) used.add(u);
     outcomes.push({
       probability: carry.probability * run.probability,
