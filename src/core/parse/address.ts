@@ -37,6 +37,8 @@ function parseHost(text: string): IPv4 | IPv6 | null {
   if (text.includes(':')) {
     return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text) : null;
   }
+  const fast = dottedQuad(text);
+  if (fast !== null) return new ipaddr.IPv4(fast);
   if (!FOUR_PART.test(text)) return null;
   // iptables reads each part as decimal (`010` is 10); ipaddr.js would read a leading zero as octal.
   const decimal = canonicalV4(text) ? text : text.replace(/(^|\.)0+(?=\d)/g, '$1');
@@ -48,6 +50,38 @@ function parseHost(text: string): IPv4 | IPv6 | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Octets of decimal dotted-quad text (each part 1–3 digits, ≤ 255; leading zeros read as decimal
+ * like iptables does), or null for anything else (then the general path decides). Hand-rolled:
+ * the common case of big dumps, without ipaddr.js's regular expressions.
+ */
+function dottedQuad(text: string): number[] | null {
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
+  const out: number[] = [0, 0, 0, 0];
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return null;
+      value = value * 10 + (c - 48);
+      if (value > 255) return null;
+    } else {
+      return null;
+    }
+  }
+  if (digits === 0 || part !== 3) return null;
+  out[3] = value;
+  return out;
 }
 
 /** True when dotted-quad text has no leading zeros (then it is already the canonical text). */
@@ -117,7 +151,8 @@ export function parseCidr(text: string, family: Family | undefined): AddressPars
   }
   if (fam === 'ipv4' && prefix === 32 && !mask && canonicalV4(hostText)) {
     // A host address (most -s/-d of big dumps): nothing to mask, the text is canonical.
-    return { ok: true, cidr: { family: fam, addr: host, prefix, text: hostText + '/32' } };
+    // `text` is already `ADDR/32` when it was written so: keep that string (no new one per rule).
+    return { ok: true, cidr: { family: fam, addr: host, prefix, text: slash >= 0 && slash + 3 === text.length ? text : hostText + '/32' } };
   }
   const hostBytes = host.toByteArray();
   const mb = mask ? mask.toByteArray() : maskBytes(prefix, hostBytes.length);
