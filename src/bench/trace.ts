@@ -4,7 +4,8 @@
  *    (all 10 endpoint outcomes explored), median over many different Services after load and after
  *    the first trace (which builds the dispatch indexes) — target ≤ 5 ms;
  *  - throughput: the 43k-line dump (1k Services × 10 endpoints); clusterIP traces over every
- *    Service for a fixed time — target ≥ 10,000 traces/s;
+ *    Service in one-second rounds, median round — target ≥ 10,000 traces/s (measured after the
+ *    big dump is released, so its heap does not weigh on the small one's garbage collection);
  *  - the same latency without the dispatch index (every rule evaluated), to show what it buys.
  * Wall time and CPU time (process.cpuUsage) are both reported: on a shared machine the wall clock
  * includes time spent waiting for a CPU.
@@ -45,7 +46,8 @@ export function clusterIpPackets(text: string): PacketSpec[] {
 export interface TraceBenchResult {
   latency: { services: number; lines: number; parseMs: number; firstMs: number; traces: number; medianMs: number; p95Ms: number; cpuMedianMs: number; outcomesPerTrace: number; stepsPerOutcome: number; targetMs: number; pass: boolean };
   unindexed: { traces: number; medianMs: number };
-  throughput: { services: number; lines: number; seconds: number; traces: number; perSecond: number; cpuPerSecond: number; target: number; pass: boolean };
+  /** perSecond / cpuPerSecond: medians over `rounds` one-second rounds (wall clock / CPU time). */
+  throughput: { services: number; lines: number; seconds: number; traces: number; rounds: number; perSecond: number; cpuPerSecond: number; roundsPerSecond: number[]; target: number; pass: boolean };
 }
 
 const r1 = (x: number) => Math.round(x * 100) / 100;
@@ -74,12 +76,8 @@ function latency(rs: Ruleset, pkts: PacketSpec[], n: number, index: boolean) {
   return { medianMs: median(wall), p95Ms: sorted[Math.floor(sorted.length * 0.95)]!, cpuMedianMs: median(cpu), outcomesPerTrace: outcomes / n, stepsPerOutcome: steps / Math.max(1, outcomes) };
 }
 
-/** Run the trace benchmark. */
-export function runTraceBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): TraceBenchResult {
-  const log = opts.log ?? (() => {});
-  const bigServices = opts.quick ? 1000 : 10000;
-  const smallServices = opts.quick ? 200 : 1000;
-
+/** Latency figures on the big dump (its ruleset is garbage once this returns). */
+function bigDumpFigures(bigServices: number, quick: boolean, log: (s: string) => void) {
   log(`trace: generating ${bigServices}×10 dump`);
   const bigText = generateKubeProxyDump({ services: bigServices, endpoints: 10, seed: 1 });
   gc();
@@ -91,54 +89,82 @@ export function runTraceBench(opts: { quick?: boolean; log?: (s: string) => void
   trace(big, BENCH_CONTEXT, bigPkts[0]!);
   const firstMs = performance.now() - t0;
   for (let i = 0; i < 50; i++) trace(big, BENCH_CONTEXT, bigPkts[(i * 31) % bigPkts.length]!);
-  const n = opts.quick ? 200 : 1000;
+  const n = quick ? 200 : 1000;
   log(`trace: latency over ${n} clusterIP traces`);
   const lat = latency(big, bigPkts, n, true);
   log('trace: latency without the index');
-  const un = latency(big, bigPkts, opts.quick ? 5 : 20, false);
+  const un = latency(big, bigPkts, quick ? 5 : 20, false);
 
+  return { lines: bigText.split('\n').length - 1, parseMs, firstMs, n, lat, un };
+}
+
+/** Run the trace benchmark. */
+export function runTraceBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): TraceBenchResult {
+  const log = opts.log ?? (() => {});
+  const bigServices = opts.quick ? 1000 : 10000;
+  const smallServices = opts.quick ? 200 : 1000;
+
+  // The 434k-line dump is measured in its own function so that it can be collected before the
+  // throughput run: the 43k-line measurement should not pay for a 400 MB heap it does not use.
+  const big = bigDumpFigures(bigServices, opts.quick === true, log);
+  gc();
   log(`trace: generating ${smallServices}×10 dump`);
   const smallText = generateKubeProxyDump({ services: smallServices, endpoints: 10, seed: 2 });
   const small = parseRuleset(smallText, { file: 'kube-proxy-small' }).ruleset;
   const smallPkts = clusterIpPackets(smallText);
   for (const p of smallPkts) trace(small, BENCH_CONTEXT, p);
   gc();
-  const seconds = opts.quick ? 1 : 5;
-  log(`trace: throughput for ${seconds}s`);
+  // Several rounds of one second; the median round is reported (the shared machine's load varies
+  // within seconds), in wall-clock time and in CPU time of this process.
+  const rounds = opts.quick ? 3 : 7;
+  const roundSeconds = opts.quick ? 0.4 : 1;
+  log(`trace: throughput, ${rounds} rounds of ${roundSeconds}s`);
   let count = 0;
-  const c0 = process.cpuUsage();
-  t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000) {
-    for (let k = 0; k < 100; k++) trace(small, BENCH_CONTEXT, smallPkts[count++ % smallPkts.length]!);
+  let elapsed = 0;
+  const wallRates: number[] = [];
+  const cpuRates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    while (performance.now() - t0 < roundSeconds * 1000) {
+      for (let k = 0; k < 100; k++) trace(small, BENCH_CONTEXT, smallPkts[(count + n++) % smallPkts.length]!);
+    }
+    const wall = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    count += n;
+    elapsed += wall;
+    wallRates.push(n / wall);
+    cpuRates.push(n / ((c.user + c.system) / 1e6));
   }
-  const elapsed = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(c0);
-  const cpuSeconds = (c.user + c.system) / 1e6;
+  const perSecond = median(wallRates);
   return {
     latency: {
       services: bigServices,
-      lines: bigText.split('\n').length - 1,
-      parseMs: Math.round(parseMs),
-      firstMs: r1(firstMs),
-      traces: n,
-      medianMs: r1(lat.medianMs),
-      p95Ms: r1(lat.p95Ms),
-      cpuMedianMs: r1(lat.cpuMedianMs),
-      outcomesPerTrace: r1(lat.outcomesPerTrace),
-      stepsPerOutcome: r1(lat.stepsPerOutcome),
+      lines: big.lines,
+      parseMs: Math.round(big.parseMs),
+      firstMs: r1(big.firstMs),
+      traces: big.n,
+      medianMs: r1(big.lat.medianMs),
+      p95Ms: r1(big.lat.p95Ms),
+      cpuMedianMs: r1(big.lat.cpuMedianMs),
+      outcomesPerTrace: r1(big.lat.outcomesPerTrace),
+      stepsPerOutcome: r1(big.lat.stepsPerOutcome),
       targetMs: 5,
-      pass: lat.medianMs <= 5,
+      pass: big.lat.medianMs <= 5,
     },
-    unindexed: { traces: opts.quick ? 5 : 20, medianMs: r1(un.medianMs) },
+    unindexed: { traces: opts.quick ? 5 : 20, medianMs: r1(big.un.medianMs) },
     throughput: {
       services: smallServices,
       lines: smallText.split('\n').length - 1,
       seconds: r1(elapsed),
       traces: count,
-      perSecond: Math.round(count / elapsed),
-      cpuPerSecond: Math.round(count / cpuSeconds),
+      rounds,
+      perSecond: Math.round(perSecond),
+      cpuPerSecond: Math.round(median(cpuRates)),
+      roundsPerSecond: wallRates.map((x) => Math.round(x)),
       target: 10000,
-      pass: count / elapsed >= 10000,
+      pass: perSecond >= 10000,
     },
   };
 }
@@ -167,8 +193,9 @@ function tables(r: TraceBenchResult, quick: boolean): BenchTable[] {
       rows: [
         ['traces', String(T.traces)],
         ['elapsed', `${T.seconds} s`],
-        ['traces/s (wall)', T.perSecond.toLocaleString('en-US')],
-        ['traces per CPU-second', T.cpuPerSecond.toLocaleString('en-US')],
+        [`traces/s (wall), median of ${T.rounds} rounds`, T.perSecond.toLocaleString('en-US')],
+        ['traces per CPU-second (median round)', T.cpuPerSecond.toLocaleString('en-US')],
+        ['rounds (wall traces/s)', T.roundsPerSecond.map((x) => x.toLocaleString('en-US')).join(', ')],
       ],
       notes: [
         `target ≥ ${T.target.toLocaleString('en-US')} traces/s: ${T.pass ? 'PASS' : 'FAIL'}${quick ? ' (quick run: smaller dump)' : ''}`,

@@ -242,30 +242,32 @@ export function baseFailText(c: CRule, p: EvalPacket): string {
 }
 
 /**
- * The base match of a rule that did not fail (baseFails is false): pushes each condition that
- * held onto `reasons` in kernel order and returns the unknown conditions' texts joined by `; `
- * (undefined when none) — the same texts, in the same order, as evalIpMatch.
+ * The base match of a rule that did not fail (baseFails is false): writes each condition that
+ * held into `out` from index `n` in kernel order and returns the new count — the same texts, in
+ * the same order, as evalIpMatch (conditions that are unknown are left to baseUnknown).
  */
-export function baseReasons(c: CRule, p: EvalPacket, reasons: string[]): string | undefined {
-  if (c.noBase) return undefined;
-  let unknown: string | undefined;
-  if (c.src !== null) reasons.push((netHas(c.src, p.src) ? c.srcIn : c.srcOut) + p.src.text);
-  if (c.dst !== null) reasons.push((netHas(c.dst, p.dst) ? c.dstIn : c.dstOut) + p.dst.text);
+export function baseReasons(c: CRule, p: EvalPacket, out: string[], n: number): number {
+  if (c.noBase) return n;
+  if (c.src !== null) out[n++] = (netHas(c.src, p.src) ? c.srcIn : c.srcOut) + p.src.text;
+  if (c.dst !== null) out[n++] = (netHas(c.dst, p.dst) ? c.dstIn : c.dstOut) + p.dst.text;
   if (c.iif !== null) {
-    const n = p.iif;
-    const inside = n !== undefined && (c.iifPrefix ? n.startsWith(c.iif) : n === c.iif);
-    reasons.push((inside ? c.iifEq : c.iifNe) + (n ?? '(none at this hook)'));
+    const x = p.iif;
+    const inside = x !== undefined && (c.iifPrefix ? x.startsWith(c.iif) : x === c.iif);
+    out[n++] = (inside ? c.iifEq : c.iifNe) + (x ?? '(none at this hook)');
   }
-  if (c.oif !== null) {
-    if (p.oifUnknown) unknown = c.oifUnknownText;
-    else {
-      const n = p.oif;
-      const inside = n !== undefined && (c.oifPrefix ? n.startsWith(c.oif) : n === c.oif);
-      reasons.push((inside ? c.oifEq : c.oifNe) + (n ?? '(none at this hook)'));
-    }
+  if (c.oif !== null && !p.oifUnknown) {
+    const x = p.oif;
+    const inside = x !== undefined && (c.oifPrefix ? x.startsWith(c.oif) : x === c.oif);
+    out[n++] = (inside ? c.oifEq : c.oifNe) + (x ?? '(none at this hook)');
   }
-  if (c.proto === -2) unknown = unknown === undefined ? c.protoUnknownText : `${unknown}; ${c.protoUnknownText}`;
-  else if (c.proto >= 0) reasons.push((c.proto === 0 || c.proto === p.protoNum ? c.protoEq : c.protoNe) + p.proto);
-  if (c.frag !== 0) reasons.push(p.fragment ? c.fragYes : c.fragNo);
-  return unknown;
+  if (c.proto >= 0) out[n++] = (c.proto === 0 || c.proto === p.protoNum ? c.protoEq : c.protoNe) + p.proto;
+  if (c.frag !== 0) out[n++] = p.fragment ? c.fragYes : c.fragNo;
+  return n;
+}
+
+/** The base match's unknown conditions (-o on an unknown interface, -p unknown), joined by `; `; undefined when none. */
+export function baseUnknown(c: CRule, p: EvalPacket): string | undefined {
+  const o = c.oif !== null && p.oifUnknown ? c.oifUnknownText : undefined;
+  if (c.proto !== -2) return o;
+  return o === undefined ? c.protoUnknownText : `${o}; ${c.protoUnknownText}`;
 }

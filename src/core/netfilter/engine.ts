@@ -17,7 +17,7 @@ import { ipEquals, parseNet, netContains, type Ip } from './addr.js';
 import { DEFAULT_KEYS } from './context.js';
 import { candidates, chainIndex, nextCandidate, packetKey, type ChainIndex } from './dispatch.js';
 import type { Host, RouteResult } from './host.js';
-import { baseFailText, baseFails, baseReasons, compiledChain, compiledIndex, type CRule } from './compiled.js';
+import { baseFailText, baseFails, baseReasons, baseUnknown, compiledChain, compiledIndex, type CRule } from './compiled.js';
 import { HOOK_STAGES, NAT_MANIP } from './pipeline.js';
 import { snapshot, tuple } from './packet.js';
 import { typedOf } from './typed.js';
@@ -993,9 +993,10 @@ export class Run {
       return false;
     }
     // Reasons are collected in a reused scratch list and copied once to an exact-size list.
+    // Reasons are written into a reused scratch list (never shrunk) and copied once at exact size.
     const reasons = this.scratch;
-    reasons.length = 0;
-    let unknownText = baseReasons(cr, p, reasons);
+    let nr = baseReasons(cr, p, reasons, 0);
+    let unknownText = cr.oif !== null || cr.proto === -2 ? baseUnknown(cr, p) : undefined;
     let failed: string | undefined;
     let ok = true;
     let probability: number | undefined;
@@ -1020,7 +1021,7 @@ export class Run {
         const r = ext.evaluate(typed.value, ctx);
         const res = r.result;
         if (res === true) {
-          reasons.push(r.detail);
+          reasons[nr++] = r.detail;
           continue;
         }
         if (res === 'unknown') {
@@ -1049,7 +1050,7 @@ export class Run {
     const step = replay ? this.quietStep(matched, failed) : mkRuleStep(hook, table, rule, matched, EMPTY, EMPTY, snapshot(p), failed);
     if (!replay) this.push(step);
     if (matched === false) {
-      if (reasons.length && !replay) step.reasons = reasons.slice();
+      if (nr !== 0 && !replay) step.reasons = reasons.slice(0, nr);
       return false;
     }
     let go = true;
@@ -1066,7 +1067,7 @@ export class Run {
       addChange(step, `unknown: assumed ${choice === 'match' ? 'to match' : 'not to match'}${chosen ? ' (--assume)' : ''}`);
     }
     if (go && probability !== undefined) {
-      if (probability >= 1) reasons.push(probDetail);
+      if (probability >= 1) reasons[nr++] = probDetail;
       else if (probability <= 0) {
         go = false;
         if (step.matched === true) {
@@ -1078,7 +1079,7 @@ export class Run {
         const pr = taken ? probability : 1 - probability;
         this.probability *= pr;
         this.branches.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, taken, probability: pr });
-        if (taken) reasons.push(`${probDetail}: taken`);
+        if (taken) reasons[nr++] = `${probDetail}: taken`;
         else {
           go = false;
           if (step.matched === true) {
@@ -1089,7 +1090,7 @@ export class Run {
       }
     }
     if (go && step.matched !== 'unknown' && !rule.target) addChange(step, 'no target: counters only');
-    if (reasons.length && !replay) step.reasons = reasons.slice();
+    if (nr !== 0 && !replay) step.reasons = reasons.slice(0, nr);
     return go;
   }
 }
