@@ -51,8 +51,25 @@ function child(file: string): void {
   process.stdout.write(JSON.stringify(run) + '\n');
 }
 
-function runChild(file: string): ParseRun {
-  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], {
+/**
+ * The node flags the real binary runs with: those on the `#!/usr/bin/env -S node …` line of
+ * bin/iptscope.js (none for `#!/usr/bin/env node`), so the children measure what users get.
+ */
+export function binaryNodeFlags(root: string): string[] {
+  let first = '';
+  try {
+    first = readFileSync(resolve(root, 'bin/iptscope.js'), 'utf8').split('\n', 1)[0];
+  } catch {
+    return [];
+  }
+  if (!first.startsWith('#!')) return [];
+  const words = first.slice(2).trim().split(/\s+/);
+  const node = words.findIndex((w) => w === 'node' || w.endsWith('/node'));
+  return node < 0 ? [] : words.slice(node + 1);
+}
+
+function runChild(file: string, flags: string[]): ParseRun {
+  const out = execFileSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--child', file], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -105,6 +122,7 @@ export const section: BenchSection = {
     const sizes = ctx.quick ? SIZES.slice(0, 1) : SIZES;
     const parseRuns = ctx.quick ? 3 : 5;
     const restoreRuns = ctx.quick ? 1 : 3;
+    const flags = binaryNodeFlags(ctx.root);
     const noRestore = restoreAvailable();
     const ns = `bench-${process.pid}`;
     let nsMade = false;
@@ -136,7 +154,7 @@ export const section: BenchSection = {
         const mb = statSync(file).size / 1e6;
         const runs: ParseRun[] = [];
         for (let i = 0; i < parseRuns; i++) {
-          runs.push(runChild(file));
+          runs.push(runChild(file, flags));
           ctx.log(`${size.services}x${size.endpoints} parse run ${i + 1}: ${fmtMs(runs[i].ms)}, ${runs[i].maxRssMB.toFixed(0)} MB`);
         }
         const parseMs = median(runs.map((r) => r.ms));
@@ -195,7 +213,7 @@ export const section: BenchSection = {
     }
     notes.push(`load average (1 min) at start ${load0.toFixed(1)}, at end ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs: wall times include waiting for a CPU on a shared machine; CPU times do not`);
     notes.unshift(
-      `parse: median of ${parseRuns} runs, each a fresh node process (file read not timed; wall and CPU time of parseRuleset incl. linking and typed extension parsing; peak RSS of the process)`,
+      `parse: median of ${parseRuns} runs, each a fresh node process started with the binary's node flags (${flags.length ? flags.join(' ') : 'none'}) (file read not timed; wall and CPU time of parseRuleset incl. linking and typed extension parsing; peak RSS of the process)`,
       `iptables-restore --test: median of ${restoreRuns} runs in a throwaway network namespace`,
     );
     return [
