@@ -63,6 +63,9 @@ export interface CRule {
   /** `jump NAME` / `goto NAME` for a rule whose target is a user chain ('' otherwise). */
   jumpText: string;
   gotoText: string;
+  /** The target's extension (null: none known) and typed value, resolved on first use. */
+  targetExt: ExtensionBase<unknown> | null | undefined;
+  targetTyped: ExtParse<unknown> | null;
 }
 
 /** A compiled chain: its rules and (lazily) its dispatch index. */
@@ -137,6 +140,8 @@ export function compiled(rule: Rule, family: Family, table?: Table): CRule {
     noBase: !ip.src && !ip.dst && !ip.iif && !ip.oif && !ip.proto && !ip.fragment,
     jumpText: '',
     gotoText: '',
+    targetExt: undefined,
+    targetTyped: null,
   };
   if (ip.src) {
     const pre = `${ip.src.negated ? '! ' : ''}-s ${cr.src!.text} `;

@@ -121,6 +121,8 @@ function addChange(step: Step, text: string): void {
   else step.changes.push(text);
 }
 
+const EMPTY_CANDS: number[] = Object.freeze([]) as unknown as number[];
+
 const ACCEPT_RES: TableRes = Object.freeze({ kind: 'accept' }) as TableRes;
 
 /** A rule step (same fields and order as mkStep, without the options object). */
@@ -740,14 +742,18 @@ export class Run {
       ix: ChainIndex | null;
       key: string;
       cands: number[];
+      /** What the key was computed from (the key is recomputed only when one of them changes). */
+      kDst: EvalPacket['dst'] | null;
+      kProto: number;
+      kPort: number | undefined;
     }
     const family = this.env.family;
     const enter = (chain: Chain): Frame => {
       const cc = compiledChain(chain, table, family);
       const ix = this.env.useIndex ? compiledIndex(cc, chain, family) : null;
-      if (!ix) return { chain, crs: cc.rules, next: 0, ix: null, key: '', cands: [] };
+      if (!ix) return { chain, crs: cc.rules, next: 0, ix: null, key: '', cands: EMPTY_CANDS, kDst: null, kProto: -1, kPort: undefined };
       const key = packetKey(ix.dim, p);
-      return { chain, crs: cc.rules, next: 0, ix, key, cands: candidates(ix, key) };
+      return { chain, crs: cc.rules, next: 0, ix, key, cands: candidates(ix, key), kDst: p.dst, kProto: p.protoNum, kPort: p.dport };
     };
     const stack: Frame[] = [];
     let frame = enter(builtin);
@@ -772,10 +778,16 @@ export class Run {
       const chain = frame.chain;
       let i = frame.next;
       if (frame.ix) {
-        const k = packetKey(frame.ix.dim, p);
-        if (k !== frame.key) {
-          frame.key = k;
-          frame.cands = candidates(frame.ix, k);
+        // Addresses are immutable values: the same object has the same key.
+        if (frame.kDst !== p.dst || frame.kProto !== p.protoNum || frame.kPort !== p.dport) {
+          frame.kDst = p.dst;
+          frame.kProto = p.protoNum;
+          frame.kPort = p.dport;
+          const k = packetKey(frame.ix.dim, p);
+          if (k !== frame.key) {
+            frame.key = k;
+            frame.cands = candidates(frame.ix, k);
+          }
         }
         const c = nextCandidate(frame.cands, i);
         const to = c < 0 ? chain.rules.length : c;
@@ -840,7 +852,8 @@ export class Run {
         }
       }
       // Extension targets.
-      const ext = findTarget(t.name);
+      let ext = cr.targetExt;
+      if (ext === undefined) ext = cr.targetExt = findTarget(t.name) ?? null;
       step.target = t.name;
       if (!ext || !ext.apply) {
         const r = this.unknownTarget(hook, tableName, chain, rule, `target ${t.name} is not known to iptscope`);
@@ -853,7 +866,8 @@ export class Run {
         if (r) return r;
         continue;
       }
-      const typed = typedOf(t, ext, this.env.family);
+      let typed = cr.targetTyped;
+      if (typed === null) typed = cr.targetTyped = typedOf(t, ext, this.env.family);
       if (!typed.ok) {
         const r = this.unknownTarget(hook, tableName, chain, rule, `${t.name}: ${typed.message}`);
         if (r) return r;

@@ -228,8 +228,8 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
     }
   }
   outcomes = collapse(outcomes);
-  const order = new Map(outcomes.map((o, i) => [o, i]));
-  outcomes.sort((a, b) => b.probability - a.probability || order.get(a)! - order.get(b)!);
+  // Array.prototype.sort is stable: ties keep the exploration order.
+  outcomes.sort((a, b) => b.probability - a.probability);
   const defaults = host.defaults.filter((d) => [...used].some((k) => d.startsWith(k)));
   const result: TraceResult = { outcomes, context: { defaults, context: ctx }, packet };
   if (truncated) result.truncated = true;
@@ -264,8 +264,16 @@ function collapse(outcomes: Outcome[]): Outcome[] {
   if (outcomes.length < 2) return outcomes;
   const cheap = new Map<string, Outcome[]>();
   const out: Outcome[] = [];
+  // The cheap key includes the final destination: an outcome whose destination no other
+  // outcome shares cannot be merged, and needs no key at all.
+  const perDst = new Map<string, number>();
+  for (const o of outcomes) perDst.set(o.packet.dst, (perDst.get(o.packet.dst) ?? 0) + 1);
   for (const o of outcomes) {
     const pk = o.packet;
+    if (perDst.get(pk.dst) === 1) {
+      out.push({ ...o });
+      continue;
+    }
     let key = `${o.verdict}|${o.disposition.text}|${pk.src}|${pk.dst}|${pk.sport}|${pk.dport}|${pk.mark}|${pk.ctMark}|${o.steps.length}|`;
     for (const a of o.assumptions) key += `${a.line}${a.choice[0]},`;
     key += '|';
