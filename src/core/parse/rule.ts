@@ -208,6 +208,8 @@ export class RuleSpecParser {
   private readonly sharedJumps = new Map<string, Target>();
   private readonly sharedGotos = new Map<string, Target>();
   private sharedTargetsTable: TableName | null = null;
+  /** Shared address-less IpMatch objects by their -p, -i and -o pairs. */
+  private readonly sharedIps = new Map<unknown, Map<unknown, Map<unknown, IpMatch>>>();
   /** Matches/target of the last parsed rule whose options the parser complained about, or null. */
   flawed: Set<Match | Target> | null = null;
   private file = '';
@@ -515,10 +517,29 @@ export class RuleSpecParser {
       else if (o.target) o.target.options = exact(o.options);
     }
     if (matches.length > 0) rule.matches = exact(matches);
-    if (ip.src === undefined && ip.dst === undefined && ip.iif === undefined && ip.oif === undefined && ip.proto === undefined && ip.fragment === undefined) {
-      rule.ip = EMPTY_IP;
+    if (ip.src === undefined && ip.dst === undefined && ip.fragment === undefined) {
+      if (ip.iif === undefined && ip.oif === undefined && ip.proto === undefined) rule.ip = EMPTY_IP;
+      else rule.ip = this.sharedIp(ip);
     }
     return rule;
+  }
+
+  /**
+   * One shared, frozen IpMatch per combination of (shared, frozen) -p/-i/-o pairs: most rules of
+   * big dumps have no address and only `-p tcp` (kube-proxy's DNAT rules), so one object serves
+   * them all instead of one per rule.
+   */
+  private sharedIp(ip: IpMatch): IpMatch {
+    const { proto, iif, oif } = ip;
+    if ((proto && !Object.isFrozen(proto)) || (iif && !Object.isFrozen(iif)) || (oif && !Object.isFrozen(oif))) return ip;
+    let byIif = this.sharedIps.get(proto ?? null);
+    if (byIif === undefined) this.sharedIps.set(proto ?? null, (byIif = new Map()));
+    let byOif = byIif.get(iif ?? null);
+    if (byOif === undefined) byIif.set(iif ?? null, (byOif = new Map()));
+    const got = byOif.get(oif ?? null);
+    if (got !== undefined) return got;
+    byOif.set(oif ?? null, Object.freeze(ip));
+    return ip;
   }
 
   /** A word where an option is expected (at this.i). */
