@@ -1009,7 +1009,9 @@ export class Run {
     // Reasons are collected in a reused scratch list and copied once to an exact-size list.
     // Reasons are written into a reused scratch list (never shrunk) and copied once at exact size.
     const reasons = this.scratch;
-    let nr = baseReasons(cr, p, reasons, 0);
+    // A step the parent run already recorded needs no reason texts (only the walk's decisions).
+    const quiet = this.quietLeft !== 0 && this.quietDone < this.quietLeft;
+    let nr = quiet ? 0 : baseReasons(cr, p, reasons, 0);
     let unknownText = cr.oif !== null || cr.proto === -2 ? baseUnknown(cr, p) : undefined;
     let failed: string | undefined;
     let ok = true;
@@ -1035,7 +1037,7 @@ export class Run {
         const r = ext.evaluate(typed.value, ctx);
         const res = r.result;
         if (res === true) {
-          reasons[nr++] = r.detail;
+          if (!quiet) reasons[nr++] = r.detail;
           continue;
         }
         if (res === 'unknown') {
@@ -1093,7 +1095,9 @@ export class Run {
         const pr = taken ? probability : 1 - probability;
         this.probability *= pr;
         this.branches.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, taken, probability: pr });
-        if (taken) reasons[nr++] = `${probDetail}: taken`;
+        if (taken) {
+          if (!quiet) reasons[nr++] = `${probDetail}: taken`;
+        }
         else {
           go = false;
           if (step.matched === true) {
