@@ -202,6 +202,8 @@ export class RuleSpecParser {
   private poolUsed = 0;
   /** Shared comment matches by comment text. */
   private readonly comments = new Map<string, Match>();
+  private lastComment: Match | null = null;
+  private lastCommentText = '';
   /** Shared matches of SHARED_MODULES by module, then by their options. */
   private readonly sharedMatches = new Map<string, Map<string, Match>>();
   /** Shared option-less targets of the current table, by name. */
@@ -503,13 +505,23 @@ export class RuleSpecParser {
         // across a Service's rules: one shared (immutable) Match per distinct comment.
         const opt = o.options[0];
         if (opt.name === 'comment' && !opt.negated && opt.args.length === 1) {
-          const got = this.comments.get(opt.args[0]);
-          if (got !== undefined) {
-            matches[mi] = got;
+          const c = opt.args[0];
+          // Consecutive rules (a KUBE-SEP chain's two rules) usually carry the same comment: compare
+          // with the previous one before hashing into the big map.
+          if (this.lastComment !== null && this.lastCommentText === c) {
+            matches[mi] = this.lastComment;
             continue;
           }
-          o.match.options = [opt];
-          this.comments.set(opt.args[0], o.match);
+          let got = this.comments.get(c);
+          if (got === undefined) {
+            o.match.options = [opt];
+            this.comments.set(c, o.match);
+            got = o.match;
+          } else {
+            matches[mi] = got;
+          }
+          this.lastComment = got;
+          this.lastCommentText = c;
           continue;
         }
       }
