@@ -630,7 +630,8 @@ export class Run {
         p.ctAttached = true;
         p.ctOrig = tuple(p.src, p.dst, p.sport, p.dport);
         p.ctReply = tuple(p.dst, p.src, p.dport, p.sport);
-        this.note('conntrack', hook, `conntrack: no entry for ${fmtTuple(p.ctOrig, p.proto)} — NEW flow`);
+        // (a replayed step's text is not needed: the parent's step is taken over)
+        this.note('conntrack', hook, this.quietLeft !== 0 && this.quietDone < this.quietLeft ? '' : `conntrack: no entry for ${fmtTuple(p.ctOrig, p.proto)} — NEW flow`);
         return;
       case 'RELATED':
         p.ctAttached = true;

@@ -144,8 +144,15 @@ export class Host implements HostView {
 
   /** The default sentence for a key, if that part was defaulted. */
   defaultFor(key: string): string | undefined {
-    return this.defaults.find((d) => d.startsWith(key));
+    // Asked at every run for the same few keys: answered once per key.
+    const memo = this.defaultMemo;
+    if (memo.has(key)) return memo.get(key);
+    const d = this.defaults.find((x) => x.startsWith(key));
+    memo.set(key, d);
+    return d;
   }
+
+  private readonly defaultMemo = new Map<string, string | undefined>();
 
   /** Is the address local (assigned to an interface, or in a local route such as 127.0.0.0/8)? */
   isLocal(ip: Ip): boolean {

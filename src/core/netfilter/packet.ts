@@ -40,38 +40,29 @@ export function validatePacket(spec: PacketSpec, family: Family, context: HostCo
   else {
     if (pn === 1 && family === 'ipv6') errs.push('icmp is IPv4; use icmpv6 (ipv6-icmp) for an IPv6 packet');
     if (pn === 58 && family === 'ipv4') errs.push('icmpv6 is IPv6; use icmp for an IPv4 packet');
-    for (const [name, v] of [
-      ['source port', spec.sport],
-      ['destination port', spec.dport],
-    ] as const) {
-      if (v === undefined) continue;
+    // (checked field by field without building lists: validation runs on every trace)
+    const port = (name: string, v: number | undefined): void => {
+      if (v === undefined) return;
       if (!Number.isInteger(v) || v < 0 || v > 65535) errs.push(`${name} ${v} is out of range (0-65535)`);
       else if (!PORT_PROTOCOLS.has(pn)) errs.push(`${name} given but ${protoName(pn)} has no ports`);
-    }
+    };
+    port('source port', spec.sport);
+    port('destination port', spec.dport);
     if ((spec.icmpType !== undefined || spec.icmpCode !== undefined) && pn !== 1 && pn !== 58) errs.push(`ICMP type/code given but the protocol is ${protoName(pn)}`);
-    for (const [name, v] of [
-      ['ICMP type', spec.icmpType],
-      ['ICMP code', spec.icmpCode],
-    ] as const) {
-      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 255)) errs.push(`${name} ${v} is out of range (0-255)`);
-    }
+    if (spec.icmpType !== undefined && (!Number.isInteger(spec.icmpType) || spec.icmpType < 0 || spec.icmpType > 255)) errs.push(`ICMP type ${spec.icmpType} is out of range (0-255)`);
+    if (spec.icmpCode !== undefined && (!Number.isInteger(spec.icmpCode) || spec.icmpCode < 0 || spec.icmpCode > 255)) errs.push(`ICMP code ${spec.icmpCode} is out of range (0-255)`);
     if (spec.tcpFlags && pn !== 6) errs.push(`TCP flags given but the protocol is ${protoName(pn)}`);
   }
   if (spec.tcpFlags && parseTcpFlags(spec.tcpFlags.join(',')) === null) errs.push(`invalid TCP flags "${spec.tcpFlags.join(',')}"`);
   if (spec.local && spec.iif) errs.push('give either an input interface or local, not both');
   if (!spec.local && !spec.iif) errs.push('give the input interface (--iif IFACE) or --local for a locally generated packet');
-  for (const [name, v] of [
-    ['mark', spec.mark],
-    ['ctmark', spec.ctMark],
-  ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) errs.push(`${name} ${v} is out of range (0-0xffffffff)`);
-  }
+  if (spec.mark !== undefined && (!Number.isInteger(spec.mark) || spec.mark < 0 || spec.mark > 0xffffffff)) errs.push(`mark ${spec.mark} is out of range (0-0xffffffff)`);
+  if (spec.ctMark !== undefined && (!Number.isInteger(spec.ctMark) || spec.ctMark < 0 || spec.ctMark > 0xffffffff)) errs.push(`ctmark ${spec.ctMark} is out of range (0-0xffffffff)`);
   if (spec.ctState !== undefined && !CT_STATES.includes(spec.ctState)) errs.push(`unknown conntrack state "${spec.ctState}" (one of ${CT_STATES.join(', ')})`);
   if (spec.ttl !== undefined && (!Number.isInteger(spec.ttl) || spec.ttl < 0 || spec.ttl > 255)) errs.push(`ttl ${spec.ttl} is out of range (0-255)`);
   if (spec.length !== undefined && (!Number.isInteger(spec.length) || spec.length < 20 || spec.length > 65535)) errs.push(`length ${spec.length} is out of range (20-65535)`);
   if (spec.packetNumber !== undefined && (!Number.isInteger(spec.packetNumber) || spec.packetNumber < 0)) errs.push(`packet number ${spec.packetNumber} must be a non-negative integer`);
-  const listed = context.interfaces.filter((i) => i.name !== 'lo');
-  if (listed.length > 0) {
+  if (context.interfaces.some((i) => i.name !== 'lo')) {
     const host = compileHost(context);
     const known = (n: string) => host.ifaces.has(n) || host.portToBridge.has(n);
     if (spec.iif && !known(spec.iif)) errs.push(`unknown interface "${spec.iif}" (the context lists ${[...host.ifaces.keys()].join(', ')})`);
