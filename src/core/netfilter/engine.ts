@@ -2,13 +2,16 @@
  * The engine: steps a packet through hooks, tables and chains as the kernel does, exploring every
  * branch the packet description cannot decide (unknown matches, unknown targets, statistic random).
  *
- * Exploration is replay-based: a run follows a list of choices; at a new choice point it takes the
- * first option and pushes the alternatives as choice prefixes to explore later (depth first, so
- * the order of outcomes is deterministic). Each run owns its packet; nothing is shared.
+ * Exploration forks at choice points: a run follows a list of choices; at a new choice point it
+ * takes the first option and pushes the alternatives (choice prefix + the steps recorded so far)
+ * to explore later (depth first, so the order of outcomes is deterministic). A new run re-executes
+ * the shared prefix to rebuild the packet's state, but does not rebuild the prefix's steps: it
+ * takes over its parent's step objects (final by then; steps are read-only for consumers) and
+ * records its own from the choice step on. Each run owns its packet.
  *
  * Pure: no IO.
  */
-import type { Chain, Family, HookName, Policy, Rule, Ruleset, TableName } from '../model.js';
+import type { Chain, Family, HookName, Policy, Rule, Ruleset, Table, TableName } from '../model.js';
 import type { EvalContext, EvalPacket, TargetEffect } from '../extensions/types.js';
 import { findMatch, findTarget } from '../extensions/index.js';
 import { effectiveState } from '../extensions/matches/state.js';
@@ -211,6 +214,20 @@ export class Explorer {
 export interface Final {
   verdict: Verdict;
   disposition: Disposition;
+}
+
+/** A frame of the chain walk's jump stack. */
+interface Frame {
+  chain: Chain;
+  crs: CRule[];
+  next: number;
+  ix: ChainIndex | null;
+  key: string;
+  cands: number[];
+  /** What the key was computed from (the key is recomputed only when one of them changes). */
+  kDst: EvalPacket['dst'] | null;
+  kProto: number;
+  kPort: number | undefined;
 }
 
 type TableRes =
@@ -732,49 +749,42 @@ export class Run {
     return mkNoteStep('policy', hook, table, chain, true, reasons, EMPTY, snapshot(this.pkt), undefined, policy, line, undefined);
   }
 
+  /** A frame of the walk's jump stack for a chain (its compiled rules and dispatch index). */
+  private enterChain(chain: Chain, table: Table): Frame {
+    const family = this.env.family;
+    const p = this.pkt;
+    const cc = compiledChain(chain, table, family);
+    const ix = this.env.useIndex ? compiledIndex(cc, chain, family) : null;
+    if (!ix) return { chain, crs: cc.rules, next: 0, ix: null, key: '', cands: EMPTY_CANDS, kDst: null, kProto: -1, kPort: undefined };
+    const key = packetKey(ix.dim, p);
+    return { chain, crs: cc.rules, next: 0, ix, key, cands: candidates(ix, key), kDst: p.dst, kProto: p.protoNum, kPort: p.dport };
+  }
+
+  /** The builtin chain's policy decides (end of the builtin chain, or RETURN/goto end reaching it). */
+  private policyEnd(hook: HookName, tableName: TableName, builtin: Chain, why: string): TableRes {
+    const policy = builtin.policy ?? 'ACCEPT';
+    if (this.replaying()) this.quietStep(true, undefined);
+    else this.push(this.policyStep(hook, tableName, builtin.name, policy, builtin.span?.line ?? null, [why]));
+    if (policy === 'ACCEPT') return ACCEPT_RES;
+    return {
+      kind: 'final',
+      final: {
+        verdict: 'DROP',
+        disposition: {
+          kind: 'dropped',
+          by: { table: tableName, chain: builtin.name, rule: null, line: builtin.span?.line ?? null },
+          text: `dropped by ${tableName}:${builtin.name} policy DROP`,
+        },
+      },
+    };
+  }
+
   /** The chain walk with the kernel's jump stack (ipt_do_table). */
   private traverse(hook: HookName, tableName: TableName, builtin: Chain): TableRes {
     const p = this.pkt;
     const table = this.env.ruleset.tables.get(tableName)!;
-    interface Frame {
-      chain: Chain;
-      crs: CRule[];
-      next: number;
-      ix: ChainIndex | null;
-      key: string;
-      cands: number[];
-      /** What the key was computed from (the key is recomputed only when one of them changes). */
-      kDst: EvalPacket['dst'] | null;
-      kProto: number;
-      kPort: number | undefined;
-    }
-    const family = this.env.family;
-    const enter = (chain: Chain): Frame => {
-      const cc = compiledChain(chain, table, family);
-      const ix = this.env.useIndex ? compiledIndex(cc, chain, family) : null;
-      if (!ix) return { chain, crs: cc.rules, next: 0, ix: null, key: '', cands: EMPTY_CANDS, kDst: null, kProto: -1, kPort: undefined };
-      const key = packetKey(ix.dim, p);
-      return { chain, crs: cc.rules, next: 0, ix, key, cands: candidates(ix, key), kDst: p.dst, kProto: p.protoNum, kPort: p.dport };
-    };
     const stack: Frame[] = [];
-    let frame = enter(builtin);
-    const policyEnd = (why: string): TableRes => {
-      const policy = builtin.policy ?? 'ACCEPT';
-      if (this.replaying()) this.quietStep(true, undefined);
-      else this.push(this.policyStep(hook, tableName, builtin.name, policy, builtin.span?.line ?? null, [why]));
-      if (policy === 'ACCEPT') return ACCEPT_RES;
-      return {
-        kind: 'final',
-        final: {
-          verdict: 'DROP',
-          disposition: {
-            kind: 'dropped',
-            by: { table: tableName, chain: builtin.name, rule: null, line: builtin.span?.line ?? null },
-            text: `dropped by ${tableName}:${builtin.name} policy DROP`,
-          },
-        },
-      };
-    };
+    let frame = this.enterChain(builtin, table);
     for (;;) {
       const chain = frame.chain;
       let i = frame.next;
@@ -798,7 +808,7 @@ export class Run {
       if (i >= chain.rules.length) {
         if (chain.builtin || stack.length === 0) {
           if (!chain.builtin) this.returnStep(hook, tableName, chain, 'end of chain reached via goto from the builtin chain');
-          return policyEnd(chain.builtin ? 'end of chain' : `end of ${chain.name} (reached by goto): the builtin chain's policy applies`);
+          return this.policyEnd(hook, tableName, builtin, chain.builtin ? 'end of chain' : `end of ${chain.name} (reached by goto): the builtin chain's policy applies`);
         }
         const back = stack.pop()!;
         this.returnStep(hook, tableName, chain, `end of chain: return to ${back.chain.name}`);
@@ -822,11 +832,11 @@ export class Run {
         step.target = t.name;
         if (t.goto) {
           addChange(step, cr.gotoText);
-          frame = enter(userChain);
+          frame = this.enterChain(userChain, table);
         } else {
           addChange(step, cr.jumpText);
           stack.push(frame);
-          frame = enter(userChain);
+          frame = this.enterChain(userChain, table);
         }
         continue;
       }
@@ -838,7 +848,7 @@ export class Run {
           case 'DROP':
             return { kind: 'final', final: this.byRule('DROP', 'dropped', tableName, chain, rule) };
           case 'RETURN': {
-            if (stack.length === 0) return policyEnd(chain.builtin ? 'RETURN in the builtin chain: policy applies' : `RETURN from ${chain.name} (reached by goto): the builtin chain's policy applies`);
+            if (stack.length === 0) return this.policyEnd(hook, tableName, builtin, chain.builtin ? 'RETURN in the builtin chain: policy applies' : `RETURN from ${chain.name} (reached by goto): the builtin chain's policy applies`);
             frame = stack.pop()!;
             addChange(step, `return to ${frame.chain.name}`);
             continue;
