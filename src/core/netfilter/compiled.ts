@@ -22,6 +22,12 @@ export interface CMatch {
 
 /** A compiled rule. */
 export interface CRule {
+  /** The rule and the fields the walk reads on every evaluation (one shape for all rules). */
+  rule: Rule;
+  chainName: string;
+  position: number;
+  line: number;
+  target: Rule['target'];
   src: Net | null;
   srcNeg: boolean;
   dst: Net | null;
@@ -105,6 +111,11 @@ export function compiled(rule: Rule, family: Family, table?: Table): CRule {
   const iif = ip.iif?.value ?? null;
   const oif = ip.oif?.value ?? null;
   const cr: CRule = {
+    rule,
+    chainName: rule.chain,
+    position: rule.position,
+    line: rule.span.line,
+    target: rule.target,
     src: ip.src ? cidrNet(ip.src.value) : null,
     srcNeg: ip.src?.negated ?? false,
     dst: ip.dst ? cidrNet(ip.dst.value) : null,

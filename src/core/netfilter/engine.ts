@@ -129,14 +129,14 @@ const EMPTY_CANDS: number[] = Object.freeze([]) as unknown as number[];
 const ACCEPT_RES: TableRes = Object.freeze({ kind: 'accept' }) as TableRes;
 
 /** A rule step (same fields and order as mkStep, without the options object). */
-function mkRuleStep(hook: HookName, table: TableName, rule: Rule, matched: Tri, reasons: string[], changes: string[], state: Step['state'], failed: string | undefined): Step {
+function mkRuleStep(hook: HookName, table: TableName, cr: CRule, matched: Tri, reasons: string[], changes: string[], state: Step['state'], failed: string | undefined): Step {
   return {
     kind: 'rule',
     hook,
     table,
-    chain: rule.chain,
-    rule: rule.position,
-    line: rule.span.line,
+    chain: cr.chainName,
+    rule: cr.position,
+    line: cr.line,
     matched,
     reasons,
     failed,
@@ -145,7 +145,7 @@ function mkRuleStep(hook: HookName, table: TableName, rule: Rule, matched: Tri, 
     changes,
     note: undefined,
     state,
-    ruleRef: rule,
+    ruleRef: cr.rule,
     skipped: undefined,
   } as Step;
 }
@@ -801,11 +801,11 @@ export class Run {
           }
         }
         const c = nextCandidate(frame.cands, i);
-        const to = c < 0 ? chain.rules.length : c;
+        const to = c < 0 ? frame.crs.length : c;
         if (to > i) this.skipStep(hook, tableName, chain, i, to - 1, frame.ix);
         i = to;
       }
-      if (i >= chain.rules.length) {
+      if (i >= frame.crs.length) {
         if (chain.builtin || stack.length === 0) {
           if (!chain.builtin) this.returnStep(hook, tableName, chain, 'end of chain reached via goto from the builtin chain');
           return this.policyEnd(hook, tableName, builtin, chain.builtin ? 'end of chain' : `end of ${chain.name} (reached by goto): the builtin chain's policy applies`);
@@ -819,12 +819,12 @@ export class Run {
       if (++this.evaluations > MAX_EVALUATIONS) {
         return { kind: 'final', final: { verdict: 'DROP', disposition: { kind: 'stolen', text: `aborted: more than ${MAX_EVALUATIONS} rule evaluations (a loop in the ruleset?)` } } };
       }
-      const rule = chain.rules[i]!;
       const cr = frame.crs[i]!;
+      const rule = cr.rule;
       const matched = this.evalRule(hook, tableName, rule, cr);
       if (!matched) continue;
       const step = this.last;
-      const t = rule.target;
+      const t = cr.target;
       if (!t) continue;
       // Standard verdicts and chains.
       const userChain = cr.userChain;
@@ -1014,7 +1014,7 @@ export class Run {
     // the failing condition is built (from the rule's precompiled condition texts).
     if (baseFails(cr, p)) {
       if (this.replaying()) this.quietStep(false, undefined);
-      else this.push(mkRuleStep(hook, table, rule, false, EMPTY, EMPTY, snapshot(p), baseFailText(cr, p)));
+      else this.push(mkRuleStep(hook, table, cr, false, EMPTY, EMPTY, snapshot(p), baseFailText(cr, p)));
       return false;
     }
     // Reasons are collected in a reused scratch list and copied once to an exact-size list.
@@ -1030,7 +1030,7 @@ export class Run {
     let probDetail = '';
     const ms = cr.matches;
     if (ms.length > 0) {
-      const ctx = this.ctx(hook, table, rule.chain);
+      const ctx = this.ctx(hook, table, cr.chainName);
       for (let mi = 0; mi < ms.length; mi++) {
         const m = ms[mi]!;
         const ext = m.ext;
@@ -1074,7 +1074,7 @@ export class Run {
       failed = unknownText;
     } else matched = true;
     const replay = this.replaying();
-    const step = replay ? this.quietStep(matched, failed) : mkRuleStep(hook, table, rule, matched, EMPTY, EMPTY, snapshot(p), failed);
+    const step = replay ? this.quietStep(matched, failed) : mkRuleStep(hook, table, cr, matched, EMPTY, EMPTY, snapshot(p), failed);
     if (!replay) this.push(step);
     if (matched === false) {
       if (nr !== 0 && !replay) step.reasons = reasons.slice(0, nr);
@@ -1118,7 +1118,7 @@ export class Run {
         }
       }
     }
-    if (go && step.matched !== 'unknown' && !rule.target) addChange(step, 'no target: counters only');
+    if (go && step.matched !== 'unknown' && !cr.target) addChange(step, 'no target: counters only');
     if (nr !== 0 && !replay) step.reasons = reasons.slice(0, nr);
     return go;
   }
