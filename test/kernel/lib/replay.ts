@@ -161,9 +161,15 @@ export class KernelSession {
   }
 
   /**
-   * (Re)load the scenario's rules: before every packet, so per-rule state (statistic nth counters,
-   * recent lists, limit buckets) starts fresh for each packet, as the engine assumes.
+   * Whether the rules keep state of their own between packets (nth counters, recent lists, limit
+   * buckets, connlimit, quota, SET): then they are reloaded before every packet, so each packet
+   * meets them fresh, as the engine assumes.
    */
+  get statefulRules(): boolean {
+    return /--mode nth|-m (limit|hashlimit|recent|connlimit|quota)\b|-j SET\b/.test(this.rulesText);
+  }
+
+  /** (Re)load the scenario's rules and map their handles to positions. */
   async loadRules(): Promise<void> {
     const node = this.topo.node;
     const restore = this.v6 ? 'ip6tables-restore' : 'iptables-restore';
@@ -217,7 +223,7 @@ export class KernelSession {
     if (spec.ctState === 'RELATED') throw new Error('ctState RELATED is not replayed by the harness; set kernelSkip');
     if (!spec.local && (spec.uid !== undefined || spec.gid !== undefined)) throw new Error('uid/gid need a local packet');
     const node = this.topo.node;
-    if (idx > 0) await this.loadRules();
+    if (idx > 0 && this.statefulRules) await this.loadRules();
     await nsRun(node, 'conntrack', ['-F'], { check: false });
     const from = this.mon.mark();
     const sender = this.senderNs(spec);
