@@ -100,6 +100,7 @@ function compareAddresses(k: KernelPath, o: Outcome, ls: LoadedScenario): string
     if (rule?.target?.options.some((opt) => /^to(-destination|-source)?$/.test(opt.name) && opt.args.some((a) => /[0-9a-f]-[0-9a-f]/i.test(a.split(':')[0]!.replace(/^\[|\]$/g, ''))))) return null;
   }
   const diffs: string[] = [];
+  if (k.finalMark !== undefined && k.finalMark !== o.packet.mark) diffs.push(`mark 0x${k.finalMark.toString(16)} (kernel) ≠ 0x${o.packet.mark.toString(16)} (engine)`);
   if (k.finalSrc && canonAddr(k.finalSrc.addr) !== canonAddr(o.packet.src)) diffs.push(`source ${k.finalSrc.addr} (kernel) ≠ ${o.packet.src} (engine)`);
   if (k.finalDst && canonAddr(k.finalDst.addr) !== canonAddr(o.packet.dst)) diffs.push(`destination ${k.finalDst.addr} (kernel) ≠ ${o.packet.dst} (engine)`);
   return diffs.length ? `the packet's final ${diffs.join(', ')}` : null;
@@ -112,6 +113,9 @@ function expectedIssues(k: KernelPath, e: ExpectedOutcome): string[] {
     out.push(`the kernel's packet ended "${k.end}", the scenario expects ${e.disposition}${e.iface ? ` ${e.iface}` : ''}`);
   }
   if (k.end === 'delivered' || k.end.startsWith('left ')) {
+    if (e.mark !== undefined && k.finalMark !== undefined && e.mark !== k.finalMark) {
+      out.push(`the kernel's final mark is 0x${k.finalMark.toString(16)}, the scenario expects 0x${e.mark.toString(16)}`);
+    }
     for (const [field, got] of [['dst', k.finalDst], ['src', k.finalSrc]] as const) {
       const want = e[field] ? parseEndpoint(e[field]!) : null;
       if (!want || !got) continue;

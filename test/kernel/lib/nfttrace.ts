@@ -153,6 +153,8 @@ export interface KernelPath {
   finalDst?: { addr: string; port?: number };
   /** Source address and port as the last hook saw them (after any SNAT), when printed. */
   finalSrc?: { addr: string; port?: number };
+  /** skb mark at the terminal event (delivered / left): nft prints `meta mark 0x…` when non-zero. */
+  finalMark?: number;
 }
 
 /** Source of a `packet:` info text (`ip saddr X … tcp sport N`). */
@@ -223,6 +225,7 @@ export class TraceMonitor {
     const deadline = Date.now() + endMs;
     let i = first;
     let end = '';
+    let finalMark: number | undefined;
     const lastPacketInfo = new Map<string, string>();
     for (;;) {
       while (i < this.proc.lines.length && !end) {
@@ -231,6 +234,10 @@ export class TraceMonitor {
         if (!e) continue;
         if (e.kind === 'packet') lastPacketInfo.set(`${e.id} ${e.chain}`, e.info);
         if (e.table === TRACE_TABLE) {
+          if (e.kind === 'policy' && (e.chain === 'inend' || e.chain === 'postend')) {
+            const m = /meta mark (0x[0-9a-f]+)/.exec(e.line);
+            finalMark = m ? Number(m[1]) : 0;
+          }
           if (e.kind === 'policy' && e.chain === 'inend') end = 'delivered';
           if (e.kind === 'policy' && e.chain === 'postend') {
             const info = lastPacketInfo.get(`${e.id} postend`) ?? '';
@@ -282,7 +289,7 @@ export class TraceMonitor {
         path.push(`${e.table}:${e.chain}:policy`);
       }
     }
-    return { path, end, lines, finalDst, finalSrc };
+    return { path, end, lines, finalDst, finalSrc, finalMark };
   }
 
   async stop(): Promise<void> {
