@@ -122,6 +122,10 @@ describe('marks and conntrack', () => {
     ['ctexpire unknown', '-m conntrack --ctexpire 10:20', {}, 'unknown'],
     ['state', '-m state --state NEW,ESTABLISHED', {}, true],
     ['state UNTRACKED', '-m state --state UNTRACKED', { ctState: 'UNTRACKED' }, true],
+    // xt_conntrack without an entry: a matched --ctstate decides alone; without --ctstate, no match
+    ['no entry: matched ctstate ignores ctorigsrc', '-m conntrack --ctstate UNTRACKED --ctorigsrc 10.99.0.0/16', { ctState: 'UNTRACKED' }, true, 'not checked'],
+    ['no entry: ctorigsrc alone never matches', '-m conntrack --ctorigsrc 10.0.0.0/8', { ctState: 'UNTRACKED' }, false, 'no conntrack entry'],
+    ['no entry: unmatched ctstate', '-m conntrack --ctstate NEW --ctorigsrc 10.0.0.0/8', { ctState: 'UNTRACKED' }, false, '∌ UNTRACKED'],
   ]);
 });
 
@@ -134,6 +138,9 @@ describe('other decidable modules', () => {
     ['statistic nth: the first packet matches', '-m statistic --mode nth --every 3 --packet 0', { packetNumber: 0 }, true],
     ['mac', '-m mac --mac-source AA:BB:CC:DD:EE:FF', { srcMac: 'aa:bb:cc:dd:ee:ff' }, true],
     ['mac not given → unknown', '-m mac --mac-source AA:BB:CC:DD:EE:FF', {}, 'unknown'],
+    // xt_mac returns false on a non-Ethernet device before applying `!`
+    ['mac on lo never matches', '-m mac --mac-source 00:00:00:00:00:00', { iif: 'lo', dst: '127.0.0.1' }, false, 'not an Ethernet device'],
+    ['! mac on lo never matches either', '-m mac ! --mac-source 02:00:00:00:00:99', { iif: 'lo', dst: '127.0.0.1' }, false, 'not an Ethernet device'],
     ['physdev-in', '-m physdev --physdev-in vethA', {}, true],
     ['physdev-is-bridged on a routed packet', '-m physdev --physdev-is-bridged', {}, false],
     ['physdev ! is-bridged', '-m physdev ! --physdev-is-bridged', {}, true],

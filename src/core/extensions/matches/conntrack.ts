@@ -46,6 +46,15 @@ const NAMES = [
 const ADDR_KEYS = { ctorigsrc: 'origSrc', ctorigdst: 'origDst', ctreplsrc: 'replSrc', ctrepldst: 'replDst' } as const;
 const PORT_KEYS = { ctorigsrcport: 'origSrcPort', ctorigdstport: 'origDstPort', ctreplsrcport: 'replSrcPort', ctrepldstport: 'replDstPort' } as const;
 
+/** Typed key → the option as iptables spells it, for messages (`origSrc` → `ctorigsrc`). */
+const OPTION_OF: Record<string, string> = {
+  ...Object.fromEntries(Object.entries({ ...ADDR_KEYS, ...PORT_KEYS }).map(([opt, key]) => [key, opt])),
+  proto: 'ctproto',
+  status: 'ctstatus',
+  expire: 'ctexpire',
+  dir: 'ctdir',
+};
+
 const STATE_INDEX: Record<string, number> = { NEW: 0, ESTABLISHED: 1, RELATED: 2, INVALID: 3, UNTRACKED: 4 };
 const MEMO: unique symbol = Symbol('iptscope.ctstateMemo');
 type Memo = (MatchResult | undefined)[];
@@ -175,11 +184,16 @@ export const conntrackMatch: ExtensionBase<ConntrackMatch> = {
       if (stateRes.result === false || onlyState(v)) return stateRes;
     }
     const rs: MatchResult[] = stateRes ? [stateRes] : [];
-    const others = Object.keys(v).filter((k) => k !== 'state');
+    const others = Object.keys(v)
+      .filter((k) => k !== 'state')
+      .map((k) => OPTION_OF[k] ?? k);
     if (!hasCt) {
-      // conntrack_mt: `if (ct == NULL) return info->match_flags & XT_CONNTRACK_STATE;`
-      if (others.length) rs.push(no(`conntrack --${others.join('/--')}: no conntrack entry${p.ctAttached ? ' (untracked)' : ' yet'}`));
-      return all(rs, 'conntrack');
+      // conntrack_mt: `if (ct == NULL) return info->match_flags & XT_CONNTRACK_STATE;` — without
+      // an entry (INVALID, UNTRACKED) a rule whose --ctstate matched matches whatever its other
+      // options say, and a rule without --ctstate never matches (kernel-confirmed: k-conntrack-v4).
+      const why = `no conntrack entry${p.ctAttached ? ' (untracked)' : ' yet'}`;
+      if (stateRes) return yes(`${stateRes.detail}; --${others.join('/--')} not checked: ${why}`);
+      return no(`conntrack --${others.join('/--')}: ${why}`);
     }
     if (v.proto) {
       const hit = v.proto.num === p.protoNum;

@@ -30,9 +30,10 @@ export const macMatch: ExtensionBase<MacMatch> = {
     const spec = `${v.negated ? '! ' : ''}--mac-source ${v.mac}`;
     const p = ctx.packet;
     if (p.iif === 'lo') {
-      // loopback frames carry an all-zero source MAC
-      const hit = v.mac === '00:00:00:00:00:00';
-      return hit !== v.negated ? yes(`${spec}: loopback`) : no(`${spec} ≠ 00:00:00:00:00:00 (loopback)`);
+      // like xt_mac's mac_mt: `if (skb->dev == NULL || skb->dev->type != ARPHRD_ETHER) return false;`
+      // before the address is compared and before `!` is applied — on loopback neither
+      // `--mac-source X` nor `! --mac-source X` matches (kernel-confirmed: k-variants-v4).
+      return no(`${spec}: lo is not an Ethernet device (no MAC header; never matches, negated or not)`);
     }
     if (!p.srcMac) return unknown(`${spec}: the packet's source MAC is not given`);
     const have = normMac(p.srcMac.toLowerCase());
