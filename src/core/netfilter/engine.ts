@@ -1082,14 +1082,14 @@ export class Run {
     }
     let go = true;
     if (matched === 'unknown') {
-      const a = this.env.assume.get(rule.span.line);
+      const a = this.env.assume.get(cr.line);
       let choice: 'match' | 'nomatch';
       let chosen = false;
       if (a === 'match' || a === 'nomatch') {
         choice = a;
         chosen = true;
       } else choice = this.choose(2) === 0 ? 'match' : 'nomatch';
-      this.assumptions.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, choice, reason: failed ?? 'unknown', chosen });
+      this.assumptions.push({ table, chain: cr.chainName, rule: cr.position, line: cr.line, choice, reason: failed ?? 'unknown', chosen });
       go = choice === 'match';
       addChange(step, `unknown: assumed ${choice === 'match' ? 'to match' : 'not to match'}${chosen ? ' (--assume)' : ''}`);
     }
@@ -1105,7 +1105,7 @@ export class Run {
         const taken = this.choose(2) === 0;
         const pr = taken ? probability : 1 - probability;
         this.probability *= pr;
-        this.branches.push({ table, chain: rule.chain, rule: rule.position, line: rule.span.line, taken, probability: pr });
+        this.branches.push({ table, chain: cr.chainName, rule: cr.position, line: cr.line, taken, probability: pr });
         if (taken) {
           if (!quiet) reasons[nr++] = `${probDetail}: taken`;
         }
