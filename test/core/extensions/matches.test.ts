@@ -119,6 +119,8 @@ describe('marks and conntrack', () => {
     ['ctrepldst', '-m conntrack --ctrepldst 10.244.1.5', {}, true],
     ['ctdir ORIGINAL', '-m conntrack --ctdir ORIGINAL', {}, true],
     ['ctstatus CONFIRMED on NEW', '-m conntrack --ctstatus CONFIRMED', {}, false],
+    ['ctstatus NONE never matches (empty mask)', '-m conntrack --ctstatus NONE', {}, false, 'empty mask'],
+    ['! ctstatus NONE always matches', '-m conntrack ! --ctstatus NONE', {}, true, 'empty mask'],
     ['ctexpire unknown', '-m conntrack --ctexpire 10:20', {}, 'unknown'],
     ['state', '-m state --state NEW,ESTABLISHED', {}, true],
     ['state UNTRACKED', '-m state --state UNTRACKED', { ctState: 'UNTRACKED' }, true],

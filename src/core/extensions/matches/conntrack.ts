@@ -229,8 +229,12 @@ export const conntrackMatch: ExtensionBase<ConntrackMatch> = {
       if (wantsAssured && have.has('SEEN_REPLY')) {
         rs.push(unknown(`--ctstatus ${v.status.statuses.join(',')}: whether the flow is ASSURED depends on its history`));
       } else {
-        const hit = v.status.statuses.some((s) => (s === 'NONE' ? have.size === 0 : have.has(s)));
-        const d = `${v.status.negated ? '! ' : ''}--ctstatus ${v.status.statuses.join(',')} ${hit ? '∋' : '∌'} ${[...have].join(',') || 'NONE'}`;
+        // libxt_conntrack turns NONE into status bit mask 0 and xt_conntrack tests
+        // `!!(status_mask & ct->status) ^ !invert`: NONE adds no bit, so `--ctstatus NONE` never
+        // matches and `! --ctstatus NONE` always does (kernel-confirmed: k-ct-variants-v4).
+        const hit = v.status.statuses.some((s) => s !== 'NONE' && have.has(s));
+        const noneNote = v.status.statuses.includes('NONE') ? ' (NONE is an empty mask: no bit to find)' : '';
+        const d = `${v.status.negated ? '! ' : ''}--ctstatus ${v.status.statuses.join(',')} ${hit ? '∋' : '∌'} ${[...have].join(',') || 'no status bits'}${noneNote}`;
         rs.push(hit !== v.status.negated ? yes(d) : no(d));
       }
     }
