@@ -349,6 +349,9 @@ function countRules(p: LoadPayload): number {
   return n;
 }
 
+/** Probe budget of the explorer's diff view (the CLI's default is larger: see README, diff). */
+const TUI_DIFF_MAX_PROBES = 200;
+
 type DiffExtra = Omit<import('../app/state.js').DiffState, 'before' | 'after' | 'cursor' | 'scroll'>;
 
 /**
@@ -366,7 +369,9 @@ async function loadDiff(): Promise<{ diffFn: (a: Ruleset, b: Ruleset, ctx: Parti
       const generic = Object.keys(partial).length === 0;
       const ctx = resolveContext(generic ? GENERIC_NODE_CONTEXT : partial).context;
       if (generic) lines.push({ text: `# ${GENERIC_NODE_TEXT}` });
-      const behaviour = diffBehaviour(a, b, ctx, ctx, [], { structural });
+      // Interactive: a smaller probe budget than the CLI's (probes named by changed rules come
+      // first, so the change is still covered; the view says when it bounded).
+      const behaviour = diffBehaviour(a, b, ctx, ctx, [], { structural, maxProbes: TUI_DIFF_MAX_PROBES });
       const probes = behaviour.changes.map((c) => ({ label: c.probe.label, oldTrace: c.oldTrace, newTrace: c.newTrace }));
       let n = -1;
       for (const text of formatBehaviourText(behaviour, { color: false }).split('\n')) {
