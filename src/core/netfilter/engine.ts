@@ -394,6 +394,14 @@ export class Run {
         return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: iif, text: `bridged out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}` } };
       }
     }
+    if (br?.isBridge && !br.hairpin && ipEquals(p.dst, p.src) && !ipEquals(p.dst, p.ctOrig.dst) && host.onLink(iif, p.dst) && !host.isLocal(p.dst)) {
+      // A hairpin: DNAT sent the packet back to its sender, behind the bridge it came in on.
+      // br_nf_pre_routing_finish sees the new route leave by that bridge (bridged_dnat) and bridges
+      // the frame again; br_forward's should_deliver() refuses the ingress port unless the port is
+      // in hairpin mode, so it is dropped before FORWARD (kernel-confirmed with hairpin off).
+      this.note('route', 'PREROUTING', `after DNAT ${p.dst.text} is the sender itself, behind ${iif}: the bridge would send the frame back out the port it came in on, and hairpin mode is off → dropped`);
+      return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped by bridge ${iif}: the frame would leave by the port it came in on (hairpin mode off)` } };
+    }
     const dec = this.routeIncoming();
     if (typeof dec !== 'string') return dec;
     if (dec === 'input') return this.deliverLocally();

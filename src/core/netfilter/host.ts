@@ -34,6 +34,8 @@ export interface Iface {
   mac?: string;
   ports: string[];
   isBridge: boolean;
+  /** A bridge whose ports are in hairpin mode: a frame may leave by the port it came in on. */
+  hairpin: boolean;
 }
 
 /** A compiled route. */
@@ -92,6 +94,7 @@ export class Host implements HostView {
         addrs,
         ports,
         isBridge: spec.kind === 'bridge' || ports.length > 0,
+        hairpin: spec.hairpin === true,
         ...(spec.kind !== undefined ? { kind: spec.kind } : {}),
         ...(spec.mac !== undefined ? { mac: spec.mac } : {}),
       };

@@ -47,13 +47,14 @@ export function table(name: string, lines: string[], policies: Record<string, st
   return out.join('\n');
 }
 
-/** A Kubernetes-like node: eth0 192.168.1.2/24 (default via .1), cni0 bridge 10.244.1.1/24 with two veth ports. */
+/** A Kubernetes-like node: eth0 192.168.1.2/24 (default via .1), cni0 bridge 10.244.1.1/24 with two veth ports in hairpin mode. */
 export function nodeContext(extra: Partial<HostContext> = {}): HostContext {
   return resolveContext({
     interfaces: [
       { name: 'lo', kind: 'loopback', addresses: ['127.0.0.1/8', '::1/128'] },
       { name: 'eth0', kind: 'ether', addresses: ['192.168.1.2/24', '2001:db8:1::2/64'], mac: '52:54:00:00:00:02' },
-      { name: 'cni0', kind: 'bridge', addresses: ['10.244.1.1/24', 'fd00:244:1::1/64'], ports: ['vethA', 'vethB'] },
+      // hairpin mode on, as kubelet / the bridge CNI plugin set it on a Kubernetes node
+      { name: 'cni0', kind: 'bridge', addresses: ['10.244.1.1/24', 'fd00:244:1::1/64'], ports: ['vethA', 'vethB'], hairpin: true },
     ],
     routes: [
       { dst: 'default', dev: 'eth0', via: '192.168.1.1' },

@@ -173,6 +173,19 @@ describe('NAT and conntrack', () => {
     expect(other.packet.src).toBe('10.244.1.10');
   });
 
+  it('hairpin with the bridge ports not in hairpin mode: dropped by the bridge after PREROUTING', () => {
+    const noHairpin = nodeContext();
+    noHairpin.interfaces = noHairpin.interfaces.map((i) => (i.name === 'cni0' ? { ...i, hairpin: false } : i));
+    const r = run(kube, { proto: 'tcp', src: '10.244.1.10', sport: 40000, dst: '10.96.0.100', dport: 80, iif: 'vethA' }, noHairpin);
+    const self = r.outcomes.find((o) => o.packet.dst === '10.244.1.10')!;
+    expect(self.verdict).toBe('DROP');
+    expect(self.disposition.text).toMatch(/hairpin mode off/);
+    expect(self.steps.some((s) => s.hook === 'FORWARD')).toBe(false);
+    // the other endpoint is an ordinary DNAT to another pod: still forwarded
+    const other = r.outcomes.find((o) => o.packet.dst === '10.244.1.11')!;
+    expect(other.verdict).toBe('ACCEPT');
+  });
+
   it('OUTPUT DNAT re-routes; POSTROUTING nat still runs for the NEW packet', () => {
     const r = run(kube, { proto: 'tcp', src: '192.168.1.2', sport: 40000, dst: '10.96.0.100', dport: 80, local: true });
     const o = r.outcomes.find((x) => x.packet.dst === '10.244.1.10')!;
