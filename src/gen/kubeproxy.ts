@@ -29,8 +29,8 @@ export interface KubeProxyDumpOptions {
   counters?: boolean;
 }
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
+/** mulberry32: a small deterministic PRNG (also used by tests that need reproducible randomness). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

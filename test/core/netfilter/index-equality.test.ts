@@ -11,20 +11,10 @@ import type { Chain, Ruleset } from '../../../src/core/model.js';
 import { parseRuleset } from '../../../src/core/parse/index.js';
 import { chainIndex, resolveContext, trace, validatePacket } from '../../../src/core/netfilter/index.js';
 import type { Outcome, PacketSpec } from '../../../src/core/netfilter/types.js';
-import { generateKubeProxyDump } from '../../../src/gen/kubeproxy.js';
+import { generateKubeProxyDump, prng } from '../../../src/gen/kubeproxy.js';
 
 const DUMPS = join(process.cwd(), '..', 'shared', 'dumps', 'real');
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Addresses, ports and interfaces that appear in the ruleset, to aim packets at its rules. */
 function vocabulary(text: string) {
