@@ -22,7 +22,7 @@ import { parseIp } from './addr.js';
 import { resolveContext } from './context.js';
 import { Env, Explorer, fmtTuple, mkStep, Run, START, type Final, type Flow, type Pending } from './engine.js';
 import { compileHost, type Host } from './host.js';
-import { buildPacket, clonePacket, packetFamily, tuple, validatePacket } from './packet.js';
+import { buildPacket, clonePacket, packetFamily, snapshot, tuple, validatePacket } from './packet.js';
 import type { Assumption, Branch, HostContext, Outcome, PacketSpec, Step, TraceOptions, TraceResult } from './types.js';
 
 export { resolveContext } from './context.js';
@@ -217,7 +217,7 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
       const pre: Step[] = [];
       const hook = spec.local ? 'OUTPUT' : 'PREROUTING';
       pre.push(
-        mkStep('note', hook, null, null, null, null, true, [], [], { ...(f.o?.packet ?? snapshotOf0(packet, family)) }, {
+        mkStep('note', hook, null, null, null, null, true, [], [], { ...(f.o?.packet ?? snapshot(buildPacket(packet, family))) }, {
           note: `${packet.reply ? 'reply of' : 'follow-up packet of'} the flow ${fmtTuple(f.flow.orig, buildPacket(packet, family).proto)} (${f.flow.label})${packet.reply ? `: ${f.flow.reply.src.text} → ${f.flow.reply.dst.text}, entering ${spec.local ? 'locally (OUTPUT)' : `on ${spec.iif}`}` : ''}`,
         }),
       );
@@ -236,24 +236,6 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
   return result;
 }
 
-function snapshotOf0(spec: PacketSpec, family: Family): Outcome['packet'] {
-  const p = buildPacket(spec, family);
-  return {
-    family,
-    proto: p.proto,
-    src: p.src.text,
-    dst: p.dst.text,
-    mark: p.mark,
-    ctMark: p.ctMark,
-    ctState: p.ctState,
-    ctDir: p.ctDir,
-    origSrc: p.src.text,
-    origDst: p.dst.text,
-    snat: false,
-    dnat: false,
-    ttl: p.ttl,
-  };
-}
 
 /**
  * Merge outcomes whose paths and results are identical (sum of probabilities). A cheap key
