@@ -114,7 +114,13 @@ describe.skipIf(!HAS_TMUX)('explorer end-to-end (tmux)', () => {
   afterEach(() => {
     for (const s of sessions.splice(0)) spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', s]);
   });
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(tmp, { recursive: true, force: true });
+    // Our private server exits with its last session; its socket file stays behind unless removed.
+    const socketDir = join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+    spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+    rmSync(join(socketDir, SOCKET), { force: true });
+  });
 
   it('opens the demo, lists chains, follows a jump and returns along the breadcrumb', async () => {
     const s = start(['--demo']);
