@@ -7,25 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseRuleset } from '../../../src/core/parse/index.js';
 import { diffStructural } from '../../../src/core/diff/structural.js';
-import type { DiffSummary } from '../../../src/core/diff/types.js';
+import { ZERO_SUMMARY } from './summary.js';
 
 const ROOT = fileURLToPath(new URL('../../../../shared/dumps/', import.meta.url));
 const files = ['real', 'generated'].flatMap((d) => (existsSync(ROOT + d) ? readdirSync(ROOT + d).filter((f) => f.endsWith('.rules')).map((f) => `${d}/${f}`) : []));
 if (files.length === 0) console.warn(`[diff] no dumps under ${ROOT}: real-dump diff tests skipped`);
 
-const zero: DiffSummary = {
-  tablesAdded: 0,
-  tablesRemoved: 0,
-  chainsAdded: 0,
-  chainsRemoved: 0,
-  chainsRenamed: 0,
-  policiesChanged: 0,
-  rulesAdded: 0,
-  rulesRemoved: 0,
-  rulesMoved: 0,
-  rulesChanged: 0,
-  countersChanged: 0,
-};
+const zero = ZERO_SUMMARY;
 
 const RULE = /^(?:\[\d+:\d+\] )?-A (\S+) /;
 

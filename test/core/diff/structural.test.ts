@@ -3,6 +3,7 @@ import { parseRuleset } from '../../../src/core/parse/index.js';
 import { diffStructural } from '../../../src/core/diff/structural.js';
 import type { ChainDiff, DiffSummary, StructuralDiff } from '../../../src/core/diff/types.js';
 import type { Ruleset } from '../../../src/core/model.js';
+import { ZERO_SUMMARY } from './summary.js';
 
 function parse(text: string, file: string): Ruleset {
   const r = parseRuleset(text, { file });
@@ -20,19 +21,7 @@ function chain(d: StructuralDiff, table: string, name: string): ChainDiff {
   return c;
 }
 
-const zero: DiffSummary = {
-  tablesAdded: 0,
-  tablesRemoved: 0,
-  chainsAdded: 0,
-  chainsRemoved: 0,
-  chainsRenamed: 0,
-  policiesChanged: 0,
-  rulesAdded: 0,
-  rulesRemoved: 0,
-  rulesMoved: 0,
-  rulesChanged: 0,
-  countersChanged: 0,
-};
+const zero = ZERO_SUMMARY;
 
 const filter = (body: string, policy = 'ACCEPT', extraChains = '') =>
   `*filter\n:INPUT ${policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${extraChains}${body}COMMIT\n`;
