@@ -5,13 +5,13 @@
  * rules shadowed by an earlier unconditional ACCEPT/DROP/RETURN/goto, jumps to empty chains,
  * duplicate rules. Text: code frames on stdout and a summary line. Exit 1 when there are errors.
  */
-import { parseArgs } from 'node:util';
 import type { Diagnostic, Family } from '../core/model.js';
 import { codeFrame } from '../core/parse/index.js';
 import { diagnosticJson, JSON_SCHEMA_VERSION } from '../core/parse/json.js';
 import { lintRuleset } from '../core/parse/lint.js';
 import { openSource } from '../sources/index.js';
 import { CliError } from './errors.js';
+import { parseFlags } from './flags.js';
 import type { CliIO } from './io.js';
 import { familiesOf } from './show.js';
 
@@ -38,17 +38,7 @@ export function lintFindings(parseDiags: Diagnostic[], lint: Diagnostic[]): Diag
 
 /** `iptscope lint`. */
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: { json: { type: 'boolean' }, 'no-info': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    throw new CliError(`lint: ${(err as Error).message.split(/\n|\. /)[0]} (see iptscope lint --help)`, 2);
-  }
+  const parsed = parseFlags('lint', args, { json: { type: 'boolean' }, 'no-info': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (parsed.values.help) {
     io.out(USAGE);
     return 0;

@@ -6,7 +6,6 @@
  * source line. --json: the model (schema in the README). Parse errors are printed as code frames
  * on stderr and make the exit status 1, but everything that could be parsed is still shown.
  */
-import { parseArgs } from 'node:util';
 import { findMatch, findTarget } from '../core/extensions/index.js';
 import type { Chain, Diagnostic, Family, Match, MatchOption, ParseResult, Rule, Table, Target } from '../core/model.js';
 import { TABLE_NAMES } from '../core/model.js';
@@ -17,6 +16,7 @@ import { diagnosticJson, JSON_SCHEMA_VERSION, rulesetJson } from '../core/parse/
 import { openSource } from '../sources/index.js';
 import type { LoadedSource } from '../sources/types.js';
 import { CliError } from './errors.js';
+import { parseFlags } from './flags.js';
 import type { CliIO } from './io.js';
 
 const USAGE = `usage: iptscope show SOURCE [--table T] [--chain C] [--json]
@@ -41,22 +41,12 @@ interface ShowOptions {
 
 /** Parse `show` arguments; CliError (exit 2, one line) on bad flags. */
 export function parseShowArgs(args: string[], command = 'show'): ShowOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        table: { type: 'string', short: 't' },
-        chain: { type: 'string', short: 'c' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message.split(/\n|\. /)[0]} (see iptscope ${command} --help)`, 2);
-  }
+  const parsed = parseFlags(command, args, {
+    table: { type: 'string', short: 't' },
+    chain: { type: 'string', short: 'c' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length === 0) throw new CliError(`${command}: missing SOURCE (see iptscope ${command} --help)`, 2);
