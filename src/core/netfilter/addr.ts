@@ -54,7 +54,11 @@ export function parseIp(text: string): Ip | null {
   return r;
 }
 
-function parseIpUncached(text: string): Ip | null {
+/**
+ * parseIp without the cache, for values parsed once (rule arguments while a dump is read: a
+ * kube-proxy dump has 100k distinct DNAT addresses, which would only churn the cache).
+ */
+export function parseIpUncached(text: string): Ip | null {
   const t = text.trim();
   if (t.includes('/')) return null;
   try {

@@ -9,9 +9,11 @@ import type { Chain, Counters, Diagnostic, Family, Negatable, ParseResult, Polic
 import { TABLE_HOOKS, TABLE_NAMES } from '../model.js';
 import { diag, type DiagnosticCode } from './diagnostics.js';
 import { MAX_CHAIN_NAME } from './known.js';
-import { linkRuleset } from './link.js';
+import { Linker, linkRuleset } from './link.js';
+import { JUMP_GOTO, JUMP_HAS_OPTIONS, ParsedRule, type RuleMaterializer } from './parsed-rule.js';
+import { checkPlan, makePlan, shapeKey, type Plan, type PlanEnv } from './plan.js';
 import { parseCidr, type AddressParse } from './address.js';
-import { counterValue, RuleSpecParser, type RuleExtra, type RuleParseEnv } from './rule.js';
+import { counterValue, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
 import { SpecCache } from './specs.js';
 import { createWords, tokenize, type Words } from './tokenize.js';
 
@@ -23,15 +25,22 @@ export interface ParseOptions {
   family?: Family;
   /** Stop recording diagnostics after this many (default 1000); a final one says how many were dropped. */
   maxDiagnostics?: number;
+  /**
+   * Keep rules whose shape and values have been checked as raw text, parsed on first access
+   * (default true). The diagnostics are the same either way; false builds every rule's objects
+   * while reading (the reference the lazy path is tested against).
+   */
+  lazy?: boolean;
 }
 
 /** Table state while parsing. */
 export interface TableBuild {
   table: Table;
-  /** Builtin chains of this table (always all of them, created implicitly). */
-  builtins: Map<string, Chain>;
-  /** User chains in declaration order. */
-  users: Map<string, Chain>;
+  /**
+   * The table's chains (its `table.chains`): the builtin chains first (always all of them, created
+   * implicitly, in hook order), then user chains in declaration order.
+   */
+  chains: Map<string, Chain>;
   committed: boolean;
   headerLine: number;
 }
@@ -83,7 +92,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   const maxDiags = opts.maxDiagnostics ?? 1000;
   const diagnostics: Diagnostic[] = [];
   let dropped = 0;
+  // Quiet while a lazily kept rule is materialised: its diagnostics were found when it was read.
+  let quiet = false;
   const report = (d: Diagnostic): void => {
+    if (quiet) return;
     if (diagnostics.length < maxDiags) diagnostics.push(d);
     else dropped++;
   };
@@ -169,20 +181,68 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   };
 
   const ruleParser = new RuleSpecParser(env);
+  const lazy = opts.lazy !== false;
+
+  // Lazily kept rules are parsed again from their raw line on first access: during the parse
+  // (a `-D` that compares rules) only parsed — the linker links that body later, reporting —;
+  // after it, parsed and linked quietly.
+  const materialWords: Words = createWords();
+  let quietLinker: Linker | null = null;
+  let finalRuleset: Ruleset | null = null;
+  const parseBody = (rule: ParsedRule): RuleBody => {
+    const w = tokenize(rule.raw, materialWords, 0);
+    const wi = w.count > 0 && !w.quoted[0] && w.text[0].charCodeAt(0) === BRACKET ? 1 : 0;
+    return ruleParser.parse(w, wi + 2, rule.table, file, rule.line, rule.raw);
+  };
+  const materializer: RuleMaterializer = {
+    file,
+    materialize(rule: ParsedRule): RuleBody {
+      const wasQuiet = quiet;
+      quiet = true;
+      try {
+        const body = parseBody(rule);
+        rule.body = body;
+        const table = finalRuleset?.tables.get(rule.table);
+        if (quietLinker !== null && table !== undefined) quietLinker.linkBody(rule, body, rule.table, table.chains, null);
+        return body;
+      } finally {
+        quiet = wasQuiet;
+      }
+    },
+  };
+
+  // Shape plans (./plan.ts), once the family is settled (addresses and typed values depend on it).
+  const plans = new Map<string, Plan>();
+  const planEnv: PlanEnv = { family: 'ipv4', address: (t) => env.address(t) };
+  let planLinker: Linker | null = null;
+  const isTargetExtension = (name: string): boolean => env.specs.hasTarget(name);
+  const learn = (record: (WordRole | undefined)[], owners: RecordedOwner[], body: RuleBody): Plan | null => {
+    const fam = family!;
+    if (body.ip.fragment && fam === 'ipv6') return null;
+    if (planLinker === null || planLinker.family !== fam) planLinker = new Linker(fam, env.specs, null);
+    const linker = planLinker;
+    for (const o of owners) {
+      if (o.kind !== 'match') continue;
+      const only = linker.infoOf(o.name).only;
+      if (only !== null && only !== fam) return null;
+    }
+    const t = body.target;
+    const flags = t === null ? 0 : (t.goto ? JUMP_GOTO : 0) | (t.options.length > 0 ? JUMP_HAS_OPTIONS : 0);
+    return makePlan(record, owners, (o) => (o.kind === 'match' ? linker.infoOf(o.name).ext : isTargetExtension(o.name) ? linker.targetExtOf(o.name) : null), flags);
+  };
   let current: TableBuild | null = null;
   let skippingUnknown = false;
   let sawCrlf = false;
   const words: Words = createWords();
 
   const newTable = (name: TableName, line: number): TableBuild => {
-    const builtins = new Map<string, Chain>();
+    const chains = new Map<string, Chain>();
     for (const hook of TABLE_HOOKS[name]) {
-      builtins.set(hook, { name: hook, table: name, builtin: true, policy: 'ACCEPT', counters: undefined, rules: [], references: 0, span: undefined });
+      chains.set(hook, { name: hook, table: name, builtin: true, policy: 'ACCEPT', counters: undefined, rules: [], references: 0, span: undefined });
     }
     return {
-      table: { name, chains: new Map(), span: { file, line, column: 1 } },
-      builtins,
-      users: new Map(),
+      table: { name, chains, span: { file, line, column: 1 } },
+      chains,
       committed: false,
       headerLine: line,
     };
@@ -213,12 +273,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     return found;
   };
   const chainLookup = (t: TableBuild, name: string, lineNo: number, column: number, create: boolean): Chain | undefined => {
-    if (isBuiltinName(name)) {
-      const b = t.builtins.get(name);
-      if (b) return b;
-    }
-    const u = t.users.get(name);
-    if (u) return u;
+    const found = t.chains.get(name);
+    if (found) return found;
     if (!create) return undefined;
     if (isBuiltinName(name)) {
       at('no-such-hook', lineNo, column, `table ${t.table.name} has no builtin chain ${name} (its builtin chains: ${TABLE_HOOKS[t.table.name].join(', ')})`, name);
@@ -226,7 +282,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       at('undeclared-chain', lineNo, column, `chain ${name} is not declared in table ${t.table.name} (add ":${name} - [0:0]" or "-N ${name}")`, name);
     }
     const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span: undefined };
-    t.users.set(name, c);
+    t.chains.set(name, c);
     return c;
   };
 
@@ -236,8 +292,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       at('bad-chain-name', lineNo, column, name.length > MAX_CHAIN_NAME ? `chain name "${name}" is longer than ${MAX_CHAIN_NAME} characters` : `invalid chain name "${name}"`, name);
       if (name.length === 0) return undefined;
     }
-    const builtin = isBuiltinName(name) ? t.builtins.get(name) : undefined;
-    const existing = builtin ?? t.users.get(name);
+    const existing = t.chains.get(name);
     if (existing !== undefined && existing.span !== undefined) {
       at('duplicate-chain', lineNo, column, `chain ${name} is declared twice in table ${t.table.name}`, name);
       return existing;
@@ -252,7 +307,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       at('no-such-hook', lineNo, column, `table ${t.table.name} has no builtin chain ${name} (its builtin chains: ${TABLE_HOOKS[t.table.name].join(', ')}); it is created as a user chain`, name);
     }
     const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span };
-    t.users.set(name, c);
+    t.chains.set(name, c);
     return c;
   };
 
@@ -412,9 +467,34 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     // Fast path for the line every dump is made of: `-A CHAIN …` (no closures allocated per line).
     if (cmd === '-A' && wi + 1 < words.count) {
       const chain = chainFor(t, words.text[wi + 1], lineNo, words.start[wi + 1] + 1, true)!;
-      const span: Span = { file, line: lineNo, column: cmdCol, endColumn: line.length + 1 };
-      const rule = ruleParser.parse(words, wi + 2, t.table.name, chain.name, span, line, counters);
+      const from = wi + 2;
+      let key: string | null = null;
+      let record: (WordRole | undefined)[] | undefined;
+      if (lazy && familyStrong && words.unterminatedQuote < 0) {
+        key = shapeKey(words, from, isTargetExtension);
+        const plan = plans.get(key);
+        if (plan === undefined) record = [];
+        else {
+          planEnv.family = family!;
+          if (checkPlan(plan, words, from, planEnv)) {
+            const rule = new ParsedRule(t.table.name, chain.name, counters, line, lineNo, cmdCol, materializer, null);
+            if (plan.target >= 0) {
+              rule.jump = words.text[from + plan.target];
+              rule.jumpFlags = plan.targetFlags;
+            }
+            chain.rules.push(rule);
+            return;
+          }
+        }
+      }
+      const before = diagnostics.length + dropped;
+      const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line, record);
+      const rule = new ParsedRule(t.table.name, chain.name, ruleParser.counters ?? counters, line, lineNo, cmdCol, materializer, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
+      else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
+        const plan = learn(record, ruleParser.recordedOwners, body);
+        if (plan !== null) plans.set(key!, plan);
+      }
       chain.rules.push(rule);
       return;
     }
@@ -432,8 +512,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       return true;
     };
     const parseRule = (chain: Chain, from: number): Rule => {
-      const span: Span = { file, line: lineNo, column: cmdCol, endColumn: line.length + 1 };
-      const rule = ruleParser.parse(words, from, t.table.name, chain.name, span, line, counters);
+      const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line);
+      const rule = new ParsedRule(t.table.name, chain.name, ruleParser.counters ?? counters, line, lineNo, cmdCol, materializer, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       return rule;
     };
@@ -537,7 +617,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       case '-Z':
       case '--zero': {
         const flush = cmd === '-F' || cmd === '--flush';
-        const targets = chainName === undefined ? [...t.builtins.values(), ...t.users.values()] : [chainFor(t, chainName, lineNo, chainCol, false)];
+        const targets = chainName === undefined ? [...t.chains.values()] : [chainFor(t, chainName, lineNo, chainCol, false)];
         if (targets[0] === undefined) {
           at('undeclared-chain', lineNo, chainCol, `chain ${chainName} does not exist in table ${t.table.name}`, chainName!);
           return;
@@ -554,18 +634,18 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       }
       case '-X':
       case '--delete-chain': {
-        const names = chainName === undefined ? [...t.users.keys()] : [chainName];
+        const names = chainName === undefined ? [...t.chains.values()].filter((c) => !c.builtin).map((c) => c.name) : [chainName];
         for (const name of names) {
-          const c = t.users.get(name);
-          if (!c) {
-            at(t.builtins.has(name) ? 'jump-to-builtin' : 'undeclared-chain', lineNo, chainCol, t.builtins.has(name) ? `cannot delete builtin chain ${name}` : `chain ${name} does not exist in table ${t.table.name}`, name);
+          const c = t.chains.get(name);
+          if (!c || c.builtin) {
+            at(c ? 'jump-to-builtin' : 'undeclared-chain', lineNo, chainCol, c ? `cannot delete builtin chain ${name}` : `chain ${name} does not exist in table ${t.table.name}`, name);
             continue;
           }
           if (c.rules.length > 0 && chainName !== undefined) {
             at('chain-in-use', lineNo, chainCol, `chain ${name} still has ${c.rules.length} rule(s); flush it (-F) before deleting`, name);
             continue;
           }
-          t.users.delete(name);
+          t.chains.delete(name);
           lastChain = undefined;
         }
         extraWords(wi + 2);
@@ -596,11 +676,11 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   for (const name of TABLE_NAMES) {
     const t = tables.get(name);
     if (!t) continue;
-    for (const c of t.builtins.values()) t.table.chains.set(c.name, c);
-    for (const c of t.users.values()) t.table.chains.set(c.name, c);
     ruleset.tables.set(name, t.table);
   }
-  linkRuleset(ruleset, { report, extras, specs: env.specs });
+  linkRuleset(ruleset, { report, extras, specs: env.specs, parseBody });
+  finalRuleset = ruleset;
+  quietLinker = new Linker(finalFamily, env.specs, null);
   if (dropped > 0) {
     diagnostics.push(diag('too-many-diagnostics', file, diagnostics[diagnostics.length - 1]?.line ?? 1, 1, `${dropped} more diagnostic(s) not shown`, ''));
   }

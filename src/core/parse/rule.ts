@@ -48,12 +48,39 @@ interface Owner {
   flawed: boolean;
   match?: Match;
   target?: Target;
+  /** Position in the rule's owner list (for recording). */
+  index: number;
 }
 
 /** Per-rule side information the linker uses (not part of the model). */
 export interface RuleExtra {
   /** Matches/target whose options the parser already complained about (typed parse is skipped for them). */
   flawed: Set<Match | Target> | null;
+}
+
+/** The parsed parts of a rule (what a lazily parsed rule materialises on first access). */
+export interface RuleBody {
+  ip: IpMatch;
+  matches: Match[];
+  target: Target | null;
+}
+
+/**
+ * What a word of a rule was, recorded while parsing (for shape plans, ./plan.ts): a value slot of
+ * the base match, the target's name, or argument `arg` of option `opt` of owner `owner` (owners
+ * numbered in the order the parser created them: matches in rule order, the target where it was
+ * given). Words not recorded are structural (options, `!`, module and protocol names).
+ */
+export type WordRole =
+  | { role: 'src' | 'dst' | 'iif' | 'oif' | 'target' }
+  | { role: 'arg'; owner: number; opt: number; arg: number };
+
+/** One owner of a recorded parse: its kind, name and options (canonical names, negation, arity). */
+export interface RecordedOwner {
+  kind: 'match' | 'target';
+  name: string;
+  implicit: boolean;
+  options: { name: string; negated: boolean; args: number }[];
 }
 
 const DASH = 45;
@@ -193,7 +220,13 @@ export class RuleSpecParser {
   private w!: Words;
   private n = 0;
   private i = 0;
-  private rule!: Rule;
+  private raw = '';
+  private from = 0;
+  private rec: (WordRole | undefined)[] | null = null;
+  /** `-c PKTS BYTES` given inside the last parsed rule, else undefined. */
+  counters: Counters | undefined = undefined;
+  /** Owners of the last parsed rule when it was parsed with a record. */
+  recordedOwners: RecordedOwner[] = [];
   private ip!: IpMatch;
   private matches: Match[] = [];
   /** Owners of the current rule (reused array) and a pool of owner objects reused between rules. */
@@ -223,7 +256,7 @@ export class RuleSpecParser {
     const w = this.w;
     const n = this.n;
     const col = i < n ? w.start[i] + 1 : i === n && n > 0 ? w.end[n - 1] + 1 : 1;
-    this.env.report(diag(code, this.file, this.line, col, message, t ?? (i < n ? w.text[i] : this.rule.raw)));
+    this.env.report(diag(code, this.file, this.line, col, message, t ?? (i < n ? w.text[i] : this.raw)));
   }
 
   private markFlawed(o: Owner | undefined): void {
@@ -236,7 +269,7 @@ export class RuleSpecParser {
   private owner(kind: 'match' | 'target', name: string, spec: ResolvedSpec | null | undefined, match: Match | undefined, target: Target | undefined): Owner {
     let o = this.ownerPool[this.poolUsed];
     if (o === undefined) {
-      o = { kind, name, options: [], spec, flawed: false, match, target };
+      o = { kind, name, options: [], spec, flawed: false, match, target, index: this.owners.length };
       this.ownerPool.push(o);
     } else {
       o.kind = kind;
@@ -246,6 +279,7 @@ export class RuleSpecParser {
       o.flawed = false;
       o.match = match;
       o.target = target;
+      o.index = this.owners.length;
     }
     this.poolUsed++;
     return o;
@@ -278,24 +312,23 @@ export class RuleSpecParser {
   }
 
   /**
-   * Parse words [from, w.count) of a rule line. Never throws; problems become diagnostics and the
-   * rule keeps whatever could be read.
+   * Parse words [from, w.count) of a rule line into its body (base match, matches, target).
+   * Never throws; problems become diagnostics and the body keeps whatever could be read. A `-c
+   * PKTS BYTES` inside the rule is left in `this.counters` (undefined when absent). With `record`,
+   * the role of every value word is written there (index = word index - from) and the owners into
+   * `this.recordedOwners`.
    */
-  parse(
-    w: Words,
-    from: number,
-    table: TableName,
-    chain: string,
-    span: Span,
-    raw: string,
-    counters: Counters | undefined,
-  ): Rule {
+  parse(w: Words, from: number, table: TableName, file: string, line: number, raw: string, record?: (WordRole | undefined)[]): RuleBody {
     const env = this.env;
     this.w = w;
     this.n = w.count;
     this.i = from;
-    this.file = span.file;
-    this.line = span.line;
+    this.from = from;
+    this.file = file;
+    this.line = line;
+    this.raw = raw;
+    this.rec = record ?? null;
+    this.counters = undefined;
     const ip: IpMatch = {};
     this.ip = ip;
     const matches: Match[] = [];
@@ -305,8 +338,7 @@ export class RuleSpecParser {
     this.poolUsed = 0;
     this.flawed = null;
     // All fields in the literal (one hidden class, no out-of-object property store).
-    const rule: Rule = { table, chain, position: 0, counters, ip, matches: EMPTY_MATCHES, target: null, span, raw };
-    this.rule = rule;
+    const rule: RuleBody = { ip, matches: EMPTY_MATCHES, target: null };
     const text = w.text;
     const quoted = w.quoted;
     const n = w.count;
@@ -342,6 +374,7 @@ export class RuleSpecParser {
             if (a < 0) break;
             const value = text[a];
             const key = base === 115 ? 'src' : 'dst';
+            if (this.rec !== null) this.rec[a - this.from] = { role: key };
             if (ip[key]) this.report('duplicate-option', wordIndex, `${word} given twice (multiple addresses need separate rules)`);
             if (value.includes(',')) {
               this.report('bad-address', a, `address lists ("${value}") expand to several rules in iptables; write one rule per address`);
@@ -363,6 +396,7 @@ export class RuleSpecParser {
             if (a < 0) break;
             const value = text[a];
             const key = base === 105 ? 'iif' : 'oif';
+            if (this.rec !== null) this.rec[a - this.from] = { role: key };
             if (ip[key]) this.report('duplicate-option', wordIndex, `${word} given twice`);
             if (value.length > MAX_IFNAME || value.length === 0) {
               this.report('bad-interface', a, `interface name "${value}" is longer than ${MAX_IFNAME} characters`);
@@ -430,6 +464,7 @@ export class RuleSpecParser {
             if (rule.target) this.report('duplicate-option', wordIndex, `a rule has one target; "${rule.target.name}" was already given`);
             // Extension names are made shared strings, chain names the chain's own string, when linked.
             const name = text[this.i];
+            if (this.rec !== null) this.rec[this.i - this.from] = { role: 'target' };
             const t: Target = {
               name,
               kind: 'extension',
@@ -450,7 +485,7 @@ export class RuleSpecParser {
               this.i = Math.min(n, j + 2);
               break;
             }
-            rule.counters = counterValue(Number(text[j]), Number(text[j + 1]));
+            this.counters = counterValue(Number(text[j]), Number(text[j + 1]));
             this.i += 2;
             break;
           }
@@ -461,6 +496,14 @@ export class RuleSpecParser {
       negated = false;
     }
     if (negated) this.report('bad-negation', negIndex, '"!" at the end of the rule negates nothing');
+    if (this.rec !== null) {
+      this.recordedOwners = owners.map((o) => ({
+        kind: o.kind,
+        name: o.name,
+        implicit: o.match?.implicit === true,
+        options: o.options.map((x) => ({ name: x.name, negated: x.negated, args: x.args.length })),
+      }));
+    }
     // Hand the options over in exact-size arrays (pushed-to arrays keep spare capacity).
     let mi = -1;
     for (const o of owners) {
@@ -534,6 +577,12 @@ export class RuleSpecParser {
       else rule.ip = this.sharedIp(ip);
     }
     return rule;
+  }
+
+  /** Record words [first, first + count) as the arguments of the option being added to `owner`. */
+  private recordArgs(owner: Owner, first: number, count: number): void {
+    const rec = this.rec!;
+    for (let k = 0; k < count; k++) rec[first + k - this.from] = { role: 'arg', owner: owner.index, opt: owner.options.length, arg: k };
   }
 
   /**
@@ -701,6 +750,7 @@ export class RuleSpecParser {
       }
       // Exact-size array (a pushed-to array keeps spare capacity; 400k rules notice).
       if (args.length > 0) opt.args = exact(args);
+      if (this.rec !== null) this.recordArgs(owner, this.i, args.length);
     } else if (arity > 0) {
       if (i < n && !quoted[i] && text[i] === '!') {
         this.report('intrapositioned-negation', i, `"${word} ! value" is the old negation form; iptables-save prints "! ${word} value"`);
@@ -713,9 +763,11 @@ export class RuleSpecParser {
         if (i < n) opt.args = [text[i++]];
       } else if (arity === 1) {
         opt.args = [text[i]];
+        if (this.rec !== null) this.recordArgs(owner, i, 1);
         i++;
       } else {
         opt.args = [text[i], text[i + 1]];
+        if (this.rec !== null) this.recordArgs(owner, i, 2);
         i += 2;
       }
     }

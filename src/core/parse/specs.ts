@@ -3,7 +3,7 @@
  * own table of known modules (src/core/parse/known.ts). Resolves abbreviations the way getopt_long
  * does (a unique prefix of a long option names it) and spelling aliases (`source-port` → `sport`).
  */
-import { findMatch, findTarget } from '../extensions/index.js';
+import { findMatch, findTarget, targetNames } from '../extensions/index.js';
 import type { ExtensionBase } from '../extensions/types.js';
 import { KNOWN_MATCHES, KNOWN_TARGETS, type OptionSpec } from './known.js';
 
@@ -67,6 +67,8 @@ function merge(name: string, ext: ExtensionBase<unknown> | undefined, known: Opt
 export class SpecCache {
   private readonly matches = new Map<string, ResolvedSpec | null>();
   private readonly targets = new Map<string, ResolvedSpec | null>();
+  /** Every target name with an option table (registry and the parser's own table). */
+  private readonly targetSet: ReadonlySet<string> = new Set([...targetNames(), ...Object.keys(KNOWN_TARGETS)]);
 
   match(name: string): ResolvedSpec | null {
     let s = this.matches.get(name);
@@ -75,6 +77,14 @@ export class SpecCache {
       this.matches.set(name, s);
     }
     return s;
+  }
+
+  /**
+   * True when `name` is a target iptscope has an option table for (`target(name) !== null`),
+   * without remembering the names that are not (chain names: a big dump has 100k of them).
+   */
+  hasTarget(name: string): boolean {
+    return this.targetSet.has(name);
   }
 
   target(name: string): ResolvedSpec | null {

@@ -8,7 +8,7 @@
  */
 import type { Family } from '../../model.js';
 import type { EvalPacket } from '../types.js';
-import { parseIp, type Ip } from '../../netfilter/addr.js';
+import { parseIpUncached as parseIp, type Ip } from '../../netfilter/addr.js';
 import { PORT_PROTOCOLS } from '../../netfilter/proto.js';
 
 /** A NAT range as written in `--to-destination` / `--to-source` / `--to-ports`. */
