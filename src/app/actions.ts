@@ -7,7 +7,7 @@ import type { HostContext, TraceResult } from '../core/netfilter/types.js';
 import type { ScenarioPacket } from '../core/scenario.js';
 import type { Rate } from './counters.js';
 import type { PacketForm } from './packet-form.js';
-import type { DiffState, Flash, InputKind, OverlayKind, PaneId, SourceInfo, Viewport } from './state.js';
+import type { DiffState, Flash, InputKind, OverlayKind, PaneId, RuleChange, SourceInfo, Viewport } from './state.js';
 
 /** A loaded source, reduced to what the state keeps. */
 export interface LoadPayload {
@@ -19,6 +19,13 @@ export interface LoadPayload {
   presets: ScenarioPacket[];
   /** ms since epoch */
   at: number;
+  /**
+   * On a reload of the source on screen: what changed since the previous load of this family,
+   * computed once by the effect that noticed the new load (src/app/changes.ts `computeChanges`,
+   * from raw rule lines). The reducer never compares rulesets itself; absent = not known, so
+   * nothing is highlighted.
+   */
+  changes?: RuleChange[];
 }
 
 /** Every action the reducer understands. */

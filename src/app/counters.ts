@@ -98,15 +98,22 @@ export interface Rate {
 /**
  * Fold a live sample (rates per rule key `table:chain:N` and per chain key `table:chain`, as the
  * SOURCES poller computes them) into the rate state, appending each rule's packets/s to its
- * history for sparklines. Rules absent from the sample lose their history (they are gone).
+ * history for sparklines. Rules absent from the sample lose their history (they are gone), and
+ * so do rules without traffic for the whole window.
  */
 export function nextRates(prev: RateState | null, at: number, rules: Map<string, Rate>, chains: Map<string, Rate>, counters: Map<string, Counters> = new Map()): RateState {
   const rates = new Map<string, Rate>();
   const history = new Map<string, number[]>();
   for (const [key, r] of rules) {
     rates.set(key, r);
-    const h = (prev?.history.get(key) ?? []).concat(r.pps);
-    history.set(key, h.length > HISTORY ? h.slice(h.length - HISTORY) : h);
+    // Only rules that had traffic within the window keep a history (the sparklines are of the
+    // hottest rules): a 320k-rule host keeps a few arrays per sample, not one per rule.
+    const before = prev?.history.get(key);
+    if (!before && r.pps === 0) continue;
+    const h = (before ?? []).concat(r.pps);
+    const kept = h.length > HISTORY ? h.slice(h.length - HISTORY) : h;
+    if (r.pps === 0 && kept.every((v) => v === 0)) continue;
+    history.set(key, kept);
   }
   for (const [key, r] of chains) rates.set(key, r);
   return { at, rates, history, counters };

@@ -6,7 +6,6 @@
 import type { Chain, Ruleset, TableName } from '../core/model.js';
 import { assertNever } from '../core/model.js';
 import type { Action, LoadPayload } from './actions.js';
-import { computeChanges } from './changes.js';
 import { addCounts, currentTraceCounts, nextRates, outcomeCounts } from './counters.js';
 import { overlayItems, overlayRowCount } from './overlays.js';
 import { PACKET_FIELDS, specToForm } from './packet-form.js';
@@ -14,7 +13,7 @@ import {
   chainRows,
   currentOutcome,
   isSteppable,
-  ruleOrder,
+  ruleRow,
   ruleRowCount,
   selectedRule,
   stepLocation,
@@ -99,7 +98,8 @@ function load(s: AppState, p: LoadPayload): AppState {
     presets: p.presets.length > 0 || !reload ? p.presets : s.presets,
   };
   if (reload && s.ruleset) {
-    const changes = computeChanges(s.ruleset, rs);
+    // What changed comes with the load, computed once by the source effect that noticed it.
+    const changes = p.changes ?? [];
     next = {
       ...next,
       changes,
@@ -215,7 +215,7 @@ function searchHits(rs: Ruleset, query: string): SearchHit[] {
 function gotoHit(s: AppState, hit: SearchHit): AppState {
   const chain = s.ruleset?.tables.get(hit.table)?.chains.get(hit.chain);
   if (!chain) return s;
-  const row = hit.rule === null ? 0 : ruleOrder(s, chain).indexOf(hit.rule - 1);
+  const row = hit.rule === null ? 0 : ruleRow(s, chain, hit.rule - 1);
   return viewAt({ ...s, collapsed: without(s.collapsed, hit.table) }, hit, row, []);
 }
 
@@ -354,13 +354,13 @@ function activateOverlay(s: AppState): AppState {
       const crumb: Crumb[] = s.view ? [...s.breadcrumb, { ...s.view, cursor: s.rulesCursor, scroll: s.rulesScroll }] : s.breadcrumb;
       const chain = s.ruleset?.tables.get(r.table)?.chains.get(r.chain);
       if (!chain) return closed;
-      return { ...viewAt(closed, { table: r.table, chain: r.chain }, ruleOrder(s, chain).indexOf(r.position - 1), crumb), focus: 'rules' };
+      return { ...viewAt(closed, { table: r.table, chain: r.chain }, ruleRow(s, chain, r.position - 1), crumb), focus: 'rules' };
     }
     case 'change': {
       const c = item.change;
       const chain = s.ruleset?.tables.get(c.table)?.chains.get(c.chain);
       if (!chain) return { ...closed, flash: { text: `${c.table} ${c.chain} no longer exists`, level: 'info' } };
-      const row = c.position !== null && c.kind !== 'removed' ? ruleOrder(s, chain).indexOf(c.position - 1) : 0;
+      const row = c.position !== null && c.kind !== 'removed' ? ruleRow(s, chain, c.position - 1) : 0;
       return { ...viewAt({ ...closed, collapsed: without(s.collapsed, c.table) }, c, row, []), focus: 'rules' };
     }
     case 'diagnostic': {
@@ -370,7 +370,7 @@ function activateOverlay(s: AppState): AppState {
       for (const t of s.ruleset.tables.values())
         for (const c of t.chains.values())
           for (const r of c.rules)
-            if (r.span.line === line) return { ...viewAt({ ...closed, collapsed: without(s.collapsed, t.name) }, { table: t.name, chain: c.name }, ruleOrder(s, c).indexOf(r.position - 1), []), focus: 'rules' };
+            if (r.span.line === line) return { ...viewAt({ ...closed, collapsed: without(s.collapsed, t.name) }, { table: t.name, chain: c.name }, ruleRow(s, c, r.position - 1), []), focus: 'rules' };
       return { ...closed, flash: { text: `line ${line} holds no rule`, level: 'info' } };
     }
     case 'outcome':
@@ -383,7 +383,7 @@ function activateOverlay(s: AppState): AppState {
       const pos = Number(item.key.slice(cut + 1));
       const chain = s.ruleset?.tables.get(table)?.chains.get(chainName);
       if (!chain) return closed;
-      return { ...viewAt(closed, { table, chain: chainName }, ruleOrder(s, chain).indexOf(pos - 1), []), focus: 'rules' };
+      return { ...viewAt(closed, { table, chain: chainName }, ruleRow(s, chain, pos - 1), []), focus: 'rules' };
     }
     case 'preset':
     case 'entry':
@@ -467,7 +467,7 @@ export function reduce(s: AppState, a: Action): AppState {
       const chain = findChain(s.ruleset, a.table, a.chain);
       if (!chain) return { ...s, flash: { text: `no chain ${a.table ? a.table + ' ' : ''}${a.chain}`, level: 'error' } };
       const crumbs = a.push && s.view ? [...s.breadcrumb, { ...s.view, cursor: s.rulesCursor, scroll: s.rulesScroll }] : [];
-      const row = a.rule !== undefined ? ruleOrder(s, chain).indexOf(a.rule - 1) : 0;
+      const row = a.rule !== undefined ? ruleRow(s, chain, a.rule - 1) : 0;
       return { ...viewAt({ ...s, collapsed: without(s.collapsed, chain.table) }, { table: chain.table, chain: chain.name }, row, crumbs), focus: 'rules' };
     }
     case 'showTable': {
@@ -571,7 +571,7 @@ export function reduce(s: AppState, a: Action): AppState {
       const next = { ...s, sortByRate: a.on };
       const chain = viewChain(next);
       if (!chain || !rule) return next;
-      const row = ruleOrder(next, chain).indexOf(rule.position - 1);
+      const row = ruleRow(next, chain, rule.position - 1);
       return { ...next, rulesCursor: row, rulesScroll: scrollFor(row, 0, s.viewport.rules, ruleRowCount(chain)) };
     }
     case 'openDiff':

@@ -5,8 +5,8 @@
  * indexed once, not per key press.
  */
 import type { Chain, Rule, Ruleset, TableName } from '../core/model.js';
-import { ruleComment } from '../core/model.js';
 import type { Outcome, Step } from '../core/netfilter/types.js';
+import { rawComment, rawJump } from './raw-rule.js';
 import type { AppState, ChainRef } from './state.js';
 import { ruleKey } from './state.js';
 
@@ -32,8 +32,10 @@ function serviceName(comment: string): string | undefined {
 }
 
 /**
- * Index of callers, built once per ruleset in one pass over the rules (a 434k-line dump has
- * ~110k chains and ~220k jumps: no string keys per rule, no comment parsing here).
+ * Index of callers, built once per ruleset in one pass over the rules' raw lines (a 434k-line
+ * dump has ~110k chains and ~220k jumps). The `-j`/`-g` word is read from the raw line, so no
+ * rule's parsed structure is built (the parser builds it lazily, on first access): a target
+ * naming a chain of the same table is a jump to it, as the parser links it.
  */
 export function rulesetIndex(ruleset: Ruleset): RulesetIndex {
   let idx = indexes.get(ruleset);
@@ -43,15 +45,16 @@ export function rulesetIndex(ruleset: Ruleset): RulesetIndex {
   for (const table of ruleset.tables.values()) {
     const byChain = new Map<string, Rule[]>();
     callers.set(table.name, byChain);
-    for (const chain of table.chains.values()) {
+    const chains = table.chains;
+    for (const chain of chains.values()) {
       const rules = chain.rules;
       ruleCount += rules.length;
       for (let i = 0; i < rules.length; i++) {
-        const t = rules[i].target;
-        if (!t || t.kind !== 'chain') continue;
-        const list = byChain.get(t.name);
+        const j = rawJump(rules[i].raw);
+        if (!j || !chains.has(j.name)) continue;
+        const list = byChain.get(j.name);
         if (list) list.push(rules[i]);
-        else byChain.set(t.name, [rules[i]]);
+        else byChain.set(j.name, [rules[i]]);
       }
     }
   }
@@ -76,7 +79,7 @@ export function annotationOf(ruleset: Ruleset, table: TableName, chain: string):
   if (known !== undefined) return known ?? undefined;
   let found: string | undefined;
   for (const r of callersOf(ruleset, table, chain)) {
-    const c = ruleComment(r);
+    const c = rawComment(r.raw);
     found = c === undefined ? undefined : serviceName(c);
     if (found) break;
   }
@@ -85,7 +88,7 @@ export function annotationOf(ruleset: Ruleset, table: TableName, chain: string):
   // a dispatcher such as KUBE-SERVICES holds every service's comments.
   if (!found && own && !own.builtin && /^KUBE-(SVC|SVL|SEP|EXT|FW|XLB)-/.test(chain)) {
     for (const r of own.rules) {
-      const c = ruleComment(r);
+      const c = rawComment(r.raw);
       found = c === undefined ? undefined : serviceName(c);
       if (found) break;
     }
@@ -130,14 +133,29 @@ export function viewChain(state: AppState): Chain | undefined {
  * chain's end (the policy of a builtin chain, the implicit return of a user chain), index -1.
  */
 export function ruleOrder(state: AppState, chain: Chain): number[] {
+  const sorted = state.sortByRate && state.rates !== null;
+  const key = sorted ? state.rates : null;
+  const cached = orderCache.get(chain);
+  if (cached && cached.key === key && cached.length === chain.rules.length) return cached.order;
   const order = chain.rules.map((_, i) => i);
-  if (state.sortByRate && state.rates) {
-    const rates = state.rates.rates;
+  if (sorted) {
+    const rates = state.rates!.rates;
     const pps = (i: number) => rates.get(ruleKey(chain.table, chain.name, i + 1))?.pps ?? 0;
     order.sort((a, b) => pps(b) - pps(a) || a - b);
   }
   order.push(-1);
+  orderCache.set(chain, { key, length: chain.rules.length, order });
   return order;
+}
+
+/** The last order built per chain: by position (key null) or by the rates of one sample. */
+const orderCache = new WeakMap<Chain, { key: object | null; length: number; order: number[] }>();
+
+/** The Rules pane row of a chain's rule (0-based index; -1: the chain's end), or -1 when absent. */
+export function ruleRow(state: AppState, chain: Chain, index: number): number {
+  const n = chain.rules.length;
+  if (!(state.sortByRate && state.rates)) return index < 0 ? n : index < n ? index : -1;
+  return ruleOrder(state, chain).indexOf(index);
 }
 
 /** Number of rows in the Rules pane for a chain (rules plus the footer). */
@@ -240,9 +258,8 @@ export function stepLocation(state: AppState, step: Step): (ChainRef & { row: nu
   const chain = state.ruleset.tables.get(step.table)?.chains.get(step.chain);
   if (!chain) return undefined;
   const index = step.rule !== null ? step.rule - 1 : -1;
-  const order = ruleOrder(state, chain);
-  const row = order.indexOf(index);
-  return { table: step.table, chain: step.chain, row: row < 0 ? order.length - 1 : row };
+  const row = ruleRow(state, chain, index);
+  return { table: step.table, chain: step.chain, row: row < 0 ? chain.rules.length : row };
 }
 
 /** The rule positions of the current chain visited by the followed outcome → matched or not. */

@@ -78,8 +78,12 @@ export interface RuleChange extends ChainRef {
   kind: 'added' | 'removed' | 'changed' | 'chain-added' | 'chain-removed' | 'policy';
   /** Position in the new ruleset (added/changed), or in the old one (removed); null for chains. */
   position: number | null;
-  /** The rule text (new text for added/changed, old for removed). */
+  /** The rule text without counters (new text for added/changed, old for removed). */
   text: string;
+  /** For `changed`: the rule's text before the change. */
+  before?: string;
+  /** For `changed` / `removed`: its position in the previous ruleset. */
+  oldPosition?: number;
 }
 
 /** The packet's trace and where the user is in it. */

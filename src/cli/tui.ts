@@ -20,7 +20,7 @@ import { createController } from '../app/controller.js';
 import { grouped } from '../app/human.js';
 import type { SourceInfo } from '../app/state.js';
 import { createStore } from '../app/store.js';
-import type { CounterSample, SourceCallbacks } from '../app/effects/types.js';
+import type { CounterSample, SourceCallbacks, SourceChanges } from '../app/effects/types.js';
 import type { Family, Ruleset } from '../core/model.js';
 import type { HostContext } from '../core/netfilter/types.js';
 import type { DiffLine } from '../app/state.js';
@@ -97,7 +97,10 @@ export function pickFamily(source: LoadedSource, want?: Family): Family {
 }
 
 /** A LoadedSource as the state's load payload. */
-export function toPayload(source: LoadedSource, opts: { family?: Family; demo?: boolean; watching?: boolean; presets?: ScenarioPacket[]; notes?: string[] } = {}): LoadPayload {
+export function toPayload(
+  source: LoadedSource,
+  opts: { family?: Family; demo?: boolean; watching?: boolean; presets?: ScenarioPacket[]; notes?: string[]; changes?: SourceChanges } = {},
+): LoadPayload {
   const family = pickFamily(source, opts.family);
   const parse = source.rulesets[family]!;
   const info: SourceInfo = {
@@ -111,7 +114,10 @@ export function toPayload(source: LoadedSource, opts: { family?: Family; demo?: 
     families: (['ipv4', 'ipv6'] as Family[]).filter((f) => source.rulesets[f] !== undefined),
     entries: source.entries?.map((e) => ({ name: e.name, path: e.path })),
   };
-  return { info, family, parse, text: source.texts[family] ?? '', context: source.context ?? {}, presets: opts.presets ?? [], at: Date.now() };
+  const payload: LoadPayload = { info, family, parse, text: source.texts[family] ?? '', context: source.context ?? {}, presets: opts.presets ?? [], at: Date.now() };
+  // The effect's change summary for the family shown (the reducer does not compare again).
+  if (opts.changes) payload.changes = opts.changes.rules[family] ?? [];
+  return payload;
 }
 
 function totalRules(source: LoadedSource): number {
@@ -178,10 +184,12 @@ export function sourceCallbacks(
   opts: { family: () => Family; watching: boolean; demo: boolean; onSource?: (s: LoadedSource) => void },
 ): SourceCallbacks {
   return {
-    onLoaded(source: LoadedSource) {
+    onLoaded(source: LoadedSource, changes?: SourceChanges) {
       opts.onSource?.(source);
       try {
-        controller.loaded(toPayload(source, { family: source.rulesets[opts.family()] ? opts.family() : undefined, watching: opts.watching, demo: opts.demo, presets: store.getState().presets }));
+        controller.loaded(
+          toPayload(source, { family: source.rulesets[opts.family()] ? opts.family() : undefined, watching: opts.watching, demo: opts.demo, presets: store.getState().presets, changes }),
+        );
       } catch (err) {
         store.dispatch({ type: 'reloadFailed', message: err instanceof Error ? err.message : String(err), diagnostics: [] });
       }

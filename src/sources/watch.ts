@@ -1,6 +1,7 @@
 /**
  * Watch a file source (dump or bundle) or a directory source with chokidar, reload on change and
- * hand the new load to the TUI with what changed since the previous good load.
+ * hand the new load to the TUI with what changed since the previous good load (computed once,
+ * from the rules' raw lines: src/app/changes.ts).
  *
  * How tools write files, and what the watcher does about it:
  * - atomic replace (write a temp file, rename it over): the parent directory is watched, so the
@@ -245,11 +246,13 @@ export function watchSource(target: string, callbacks: SourceCallbacks, opts: Wa
       return;
     }
     const previous = lastGood;
-    const changes: SourceChanges = diffSources(previous?.source, source);
+    // Computed once, here (on raw rule lines: no rule is materialised); the TUI passes it on to
+    // the reducer with the load rather than comparing again.
+    const changes: SourceChanges | undefined = previous ? diffSources(previous.source, source) : undefined;
     lastGood = { text, source };
     lastEmitted = 'good';
     lastErrorText = undefined;
-    safely(() => callbacks.onLoaded(source, previous ? changes : undefined));
+    safely(() => callbacks.onLoaded(source, changes));
   };
 
   // Watch the parent directory (depth 0) so renames over the file, deletion and re-creation are

@@ -6,7 +6,7 @@ import { grouped, hex, humanCount, humanRate } from '../../src/app/human.js';
 import { emptyPacketForm, formToSpec, packetForRule } from '../../src/app/packet-form.js';
 import { selectedRule } from '../../src/app/selectors.js';
 import type { HostContext, PacketSpec } from '../../src/core/netfilter/types.js';
-import { clusterIpTrace, loadedStore, payload } from './helpers.js';
+import { clusterIpTrace, loadedStore, payload, reloadPayload } from './helpers.js';
 
 /** An engine stand-in that records the packets it is asked to trace. */
 function recordingEngine(): Engine & { packets: PacketSpec[] } {
@@ -162,7 +162,7 @@ describe('controller', () => {
     const { store, c } = setup();
     c.exec({ id: 'diff' });
     expect(store.getState().flash?.text).toMatch(/no earlier version/);
-    c.loaded(payload(loadedStore().getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000));
+    c.loaded(reloadPayload(store, loadedStore().getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000));
     c.exec({ id: 'diff' });
     expect(store.getState().mode).toBe('diff');
     c.exec({ id: 'back' });
@@ -174,7 +174,7 @@ describe('controller', () => {
     const c = createController(store, recordingEngine(), {
       diff: () => ({ lines: [{ text: '--- a' }, { text: '! pod → svc' , probe: 0 }, { text: '-   DROP' }], probes: [{ label: 'pod → svc', oldTrace: r, newTrace: r }] }),
     });
-    c.loaded(payload(loadedStore().getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000));
+    c.loaded(reloadPayload(store, loadedStore().getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000));
     c.exec({ id: 'diff' });
     expect(store.getState().diff?.lines?.length).toBe(3);
     c.exec({ id: 'enter' });

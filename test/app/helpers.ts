@@ -4,9 +4,10 @@
  * the steps they need instead of depending on the engine).
  */
 import type { LoadPayload } from '../../src/app/actions.js';
+import { computeChanges } from '../../src/app/changes.js';
 import { createStore } from '../../src/app/store.js';
 import type { Store } from '../../src/app/store.js';
-import type { HookName, TableName } from '../../src/core/model.js';
+import type { HookName, Rule, Ruleset, TableName } from '../../src/core/model.js';
 import type { Outcome, PacketState, Step, TraceResult } from '../../src/core/netfilter/types.js';
 import { parseRuleset } from '../../src/core/parse/index.js';
 import type { ScenarioPacket } from '../../src/core/scenario.js';
@@ -63,6 +64,16 @@ export function payload(text = DUMP, label = 'test.rules', at = 1_000_000): Load
     presets: PRESETS,
     at,
   };
+}
+
+/**
+ * The payload of a reload of the source `store` shows, as the source effects deliver it: with
+ * the change summary computed once from the rulesets before and after (the reducer does not
+ * compare rulesets itself).
+ */
+export function reloadPayload(store: Store, text: string, label = 'test.rules', at = 2_000_000): LoadPayload {
+  const p = payload(text, label, at);
+  return { ...p, changes: computeChanges(store.getState().ruleset ?? undefined, p.parse.ruleset) };
 }
 
 /** A store with DUMP loaded and a roomy viewport. */
@@ -172,4 +183,31 @@ export function clusterIpTrace(): TraceResult {
   o1.branches = [{ table: 'nat', chain: 'KUBE-SVC-AAA', rule: 1, line: 17, taken: true, probability: 0.5 }];
   o2.branches = [{ table: 'nat', chain: 'KUBE-SVC-AAA', rule: 1, line: 17, taken: false, probability: 0.5 }];
   return result([o1, o2]);
+}
+
+/**
+ * Watch which rules have their parsed parts (`ip`, `matches`, `target`) read: the parser builds
+ * them lazily, so code that runs over all rules must not read them. Each rule's parts are taken
+ * once here and served by getters that record the rule.
+ */
+export function guardRules(ruleset: Ruleset): { touched: Set<Rule> } {
+  const touched = new Set<Rule>();
+  for (const t of ruleset.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) {
+        const body = { ip: r.ip, matches: r.matches, target: r.target };
+        for (const k of ['ip', 'matches', 'target'] as const) {
+          Object.defineProperty(r, k, {
+            configurable: true,
+            enumerable: true,
+            get() {
+              touched.add(r);
+              return body[k];
+            },
+          });
+        }
+      }
+    }
+  }
+  return { touched };
 }

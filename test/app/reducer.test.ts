@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { simCounter } from '../../src/app/counters.js';
 import { chainRows, currentStep, selectedRule, traceRows, viewChain } from '../../src/app/selectors.js';
 import { ruleKey } from '../../src/app/state.js';
-import { clusterIpTrace, DUMP, loadedStore, payload } from './helpers.js';
+import { clusterIpTrace, DUMP, loadedStore, payload, reloadPayload } from './helpers.js';
 
 const rowNames = (s: ReturnType<ReturnType<typeof loadedStore>['getState']>) =>
   chainRows(s).map((r) => (r.kind === 'table' ? `*${r.table}` : r.chain.name));
@@ -246,7 +246,7 @@ describe('reloads, failures, a file that goes away', () => {
     const store = loadedStore();
     store.dispatch({ type: 'showChain', chain: 'KUBE-SERVICES' });
     store.dispatch({ type: 'move', delta: 1 });
-    store.dispatch({ type: 'loaded', payload: payload(edited, 'test.rules', 2_000_000) });
+    store.dispatch({ type: 'loaded', payload: reloadPayload(store, edited, 'test.rules', 2_000_000) });
     const s = store.getState();
     expect(s.view).toEqual({ table: 'nat', chain: 'KUBE-SERVICES' });
     expect(s.rulesCursor).toBe(1);
@@ -256,14 +256,14 @@ describe('reloads, failures, a file that goes away', () => {
   });
   it('only counters changing is no change', () => {
     const store = loadedStore();
-    store.dispatch({ type: 'loaded', payload: payload(DUMP.replace('[7:420]', '[9:540]'), 'test.rules', 2_000_000) });
+    store.dispatch({ type: 'loaded', payload: reloadPayload(store, DUMP.replace('[7:420]', '[9:540]'), 'test.rules', 2_000_000) });
     expect(store.getState().changes).toEqual([]);
   });
   it('falls back to the default view when the chain disappeared', () => {
     const store = loadedStore();
     store.dispatch({ type: 'showChain', chain: 'KUBE-FORWARD' });
     const without = DUMP.replace(':KUBE-FORWARD - [0:0]\n', '').replace(/.*KUBE-FORWARD.*\n/g, '');
-    store.dispatch({ type: 'loaded', payload: payload(without, 'test.rules', 2_000_000) });
+    store.dispatch({ type: 'loaded', payload: reloadPayload(store, without, 'test.rules', 2_000_000) });
     const s = store.getState();
     expect(s.view).toEqual({ table: 'nat', chain: 'PREROUTING' });
     expect(s.changes.some((c) => c.kind === 'chain-removed' && c.chain === 'KUBE-FORWARD')).toBe(true);

@@ -4,15 +4,16 @@
  */
 import type { Family, TableName } from '../../core/model.js';
 import type { LoadedSource } from '../../sources/types.js';
+import type { RuleChange } from '../state.js';
 
-/** A rule named by where it sits, with its canonical text (`-A CHAIN …`, no counters). */
+/** A rule named by where it sits, with its text (`-A CHAIN …` as the dump has it, no counters). */
 export interface RuleRef {
   family: Family;
   table: TableName;
   chain: string;
   /** 1-based position in its chain (in the new ruleset for added/changed, the old one for removed). */
   position: number;
-  /** Canonical rule text, without counters. */
+  /** The rule's line without counters (blanks outside quotes collapsed). */
   text: string;
   /** For `changed`: the rule's text before the change. */
   before?: string;
@@ -20,7 +21,11 @@ export interface RuleRef {
   oldPosition?: number;
 }
 
-/** What changed between two loads of the same source (rule content compared by canonical text). */
+/**
+ * What changed between two loads of the same source (rules compared by their line without
+ * counters; see src/app/changes.ts). A removed chain's rules are listed as removed, an added
+ * chain's as added.
+ */
 export interface SourceChanges {
   added: RuleRef[];
   removed: RuleRef[];
@@ -30,7 +35,9 @@ export interface SourceChanges {
   chainsRemoved: string[];
   /** Builtin chains whose policy changed, as `family table CHAIN: OLD → NEW`. */
   policiesChanged: string[];
-  /** True when nothing above changed (e.g. only counters or comments/whitespace differed). */
+  /** The same, per family, as the explorer lists them (table, chain, position order). */
+  rules: Partial<Record<Family, RuleChange[]>>;
+  /** True when nothing above changed (e.g. only counters or spacing differed). */
   empty: boolean;
 }
 

@@ -186,7 +186,13 @@ export function renderDiff(state: AppState, width: number, height: number): Pane
   const d = state.diff!;
   if (d.lines) return renderDiffLines(d, d.lines, width, height);
   let changes = diffCache.get(d);
-  if (!changes) diffCache.set(d, (changes = computeChanges(d.before.ruleset, d.after.ruleset)));
+  if (!changes) {
+    // The last reload's changes when the view compares exactly those two loads (computed once, by
+    // the source effect); otherwise compared now, on demand (raw lines only).
+    const lastReload = state.previous?.ruleset === d.before.ruleset && state.ruleset === d.after.ruleset;
+    changes = lastReload ? state.changes : computeChanges(d.before.ruleset, d.after.ruleset);
+    diffCache.set(d, changes);
+  }
   const label = ` Diff · ${truncate(stripControls(d.before.label), 30)} → ${truncate(stripControls(d.after.label), 30)} · ${changes.length} change${changes.length === 1 ? '' : 's'} `.replace(/[{}]/g, '');
   const lines: string[] = [];
   const cursor = Math.min(d.cursor, Math.max(0, changes.length - 1));
