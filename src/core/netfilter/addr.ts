@@ -41,6 +41,9 @@ function wordsOf(addr: ipaddr.IPv4 | ipaddr.IPv6): number[] {
 
 const ipCache = new Map<string, Ip | null>();
 
+/** ipaddr.js's own test for a four-part decimal IPv4 address (isValidFourPartDecimal). */
+const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
+
 /**
  * Parse a plain address (no prefix). IPv4 must be four-part decimal. Null when invalid.
  * Results are cached (Ip values are never mutated).
@@ -62,9 +65,12 @@ export function parseIpUncached(text: string): Ip | null {
   const t = text.trim();
   if (t.includes('/')) return null;
   try {
-    if (ipaddr.IPv4.isValidFourPartDecimal(t)) {
+    if (FOUR_PART_DECIMAL.test(t)) {
+      // ipaddr.IPv4.isValidFourPartDecimal is this test plus a parse; parse once instead. It
+      // throws for a part over 255 (then nothing else could read it either). The canonical text of
+      // a four-part decimal without leading zeros is the text itself.
       const a = ipaddr.IPv4.parse(t);
-      return { family: 'ipv4', text: a.toString(), w: wordsOf(a) };
+      return { family: 'ipv4', text: t, w: wordsOf(a) };
     }
     if (ipaddr.IPv6.isValid(t)) {
       const a = ipaddr.IPv6.parse(t);

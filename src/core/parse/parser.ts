@@ -11,7 +11,7 @@ import { diag, type DiagnosticCode } from './diagnostics.js';
 import { MAX_CHAIN_NAME } from './known.js';
 import { Linker, linkRuleset } from './link.js';
 import { JUMP_GOTO, JUMP_HAS_OPTIONS, ParsedRule, type RuleMaterializer } from './parsed-rule.js';
-import { checkPlan, makePlan, shapeKey, type Plan, type PlanEnv } from './plan.js';
+import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, sameShapeWords, scanRule, shapeOf, type Plan, type PlanEnv, type Shape } from './plan.js';
 import { parseCidr, type AddressParse } from './address.js';
 import { counterValue, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
 import { SpecCache } from './specs.js';
@@ -50,6 +50,8 @@ const STAR = 42;
 const COLON = 58;
 const BRACKET = 91;
 const DASH = 45;
+const SPACE_CODE = 32;
+const QUOTE_CODE = 34;
 
 function isBuiltinName(name: string): boolean {
   return name === 'PREROUTING' || name === 'INPUT' || name === 'FORWARD' || name === 'OUTPUT' || name === 'POSTROUTING';
@@ -212,11 +214,12 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   };
 
   // Shape plans (./plan.ts), once the family is settled (addresses and typed values depend on it).
-  const plans = new Map<string, Plan>();
+  const plans = new Map<number, Plan>();
+  const scanned = createScannedWords();
   const planEnv: PlanEnv = { family: 'ipv4', address: (t) => env.address(t) };
   let planLinker: Linker | null = null;
   const isTargetExtension = (name: string): boolean => env.specs.hasTarget(name);
-  const learn = (record: (WordRole | undefined)[], owners: RecordedOwner[], body: RuleBody): Plan | null => {
+  const learn = (shape: Shape, record: (WordRole | undefined)[], owners: RecordedOwner[], body: RuleBody): Plan | null => {
     const fam = family!;
     if (body.ip.fragment && fam === 'ipv6') return null;
     if (planLinker === null || planLinker.family !== fam) planLinker = new Linker(fam, env.specs, null);
@@ -228,7 +231,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     }
     const t = body.target;
     const flags = t === null ? 0 : (t.goto ? JUMP_GOTO : 0) | (t.options.length > 0 ? JUMP_HAS_OPTIONS : 0);
-    return makePlan(record, owners, (o) => (o.kind === 'match' ? linker.infoOf(o.name).ext : isTargetExtension(o.name) ? linker.targetExtOf(o.name) : null), flags);
+    return makePlan(shape, record, owners, (o) => (o.kind === 'match' ? linker.infoOf(o.name).ext : isTargetExtension(o.name) ? linker.targetExtOf(o.name) : null), flags);
   };
   let current: TableBuild | null = null;
   let skippingUnknown = false;
@@ -424,6 +427,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       if (words.count > 3) at('bad-chain-line', lineNo, words.start[3] + 1, `unexpected "${words.text[3]}" after the chain's counters`, words.text[3]);
       continue;
     }
+    if ((c0 === BRACKET || c0 === DASH) && lazy && familyStrong && plans.size > 0 && t !== null && fastRule(t, line, first, lineNo)) continue;
     if (c0 === BRACKET || c0 === DASH) {
       tokenize(line, words, first);
       if (words.unterminatedQuote >= 0) {
@@ -461,6 +465,62 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     );
   }
 
+  /**
+   * The common case read straight from the characters: `[p:b] -A CHAIN …` of a declared chain,
+   * whose words have the shape of a plan and whose values pass its checks. False (nothing done)
+   * for anything else: the general path then reads the line.
+   */
+  function fastRule(t: TableBuild, line: string, first: number, lineNo: number): boolean {
+    // Tabs, CRs and backslashes change how iptables splits words: the tokenizer handles those.
+    if (line.indexOf('\t', first) >= 0 || line.indexOf('\r', first) >= 0 || line.indexOf('\\', first) >= 0) return false;
+    let i = first;
+    let counters: Counters | undefined;
+    if (line.charCodeAt(i) === BRACKET) {
+      let p = 0;
+      let b = 0;
+      let j = i + 1;
+      const p0 = j;
+      for (let c = line.charCodeAt(j); c >= 48 && c <= 57; c = line.charCodeAt(++j)) p = p * 10 + (c - 48);
+      if (j === p0 || j - p0 > 15 || line.charCodeAt(j) !== COLON) return false;
+      const b0 = ++j;
+      for (let c = line.charCodeAt(j); c >= 48 && c <= 57; c = line.charCodeAt(++j)) b = b * 10 + (c - 48);
+      if (j === b0 || j - b0 > 15 || line.charCodeAt(j) !== 93 || line.charCodeAt(j + 1) !== SPACE_CODE) return false;
+      counters = counterValue(p, b);
+      i = j + 2;
+      while (line.charCodeAt(i) === SPACE_CODE) i++;
+    }
+    if (line.charCodeAt(i) !== DASH || line.charCodeAt(i + 1) !== 65 || line.charCodeAt(i + 2) !== SPACE_CODE) return false;
+    const cmdCol = i + 1;
+    i += 3;
+    while (line.charCodeAt(i) === SPACE_CODE) i++;
+    const end = line.indexOf(' ', i);
+    if (end < 0 || line.charCodeAt(i) === QUOTE_CODE) return false;
+    let chain: Chain | undefined;
+    if (lastChain !== undefined && lastTable === t && end - i === lastChain.name.length && line.startsWith(lastChain.name, i)) chain = lastChain;
+    else {
+      const name = line.slice(i, end);
+      if (name.indexOf('"') >= 0) return false;
+      chain = t.chains.get(name);
+      if (chain === undefined) return false;
+      lastChain = chain;
+      lastTable = t;
+    }
+    const h = scanRule(line, end + 1, scanned, isTargetExtension);
+    if (h === -1) return false;
+    const plan = plans.get(h);
+    if (plan === undefined || !sameShape(plan, line, scanned)) return false;
+    fillValues(plan, line, scanned);
+    planEnv.family = family!;
+    if (!checkPlan(plan, scanned, 0, planEnv)) return false;
+    const rule = new ParsedRule(t.table.name, chain.name, counters, line, lineNo, cmdCol, materializer, null);
+    if (plan.target >= 0) {
+      rule.jump = scanned.text[plan.target];
+      rule.jumpFlags = plan.targetFlags;
+    }
+    chain.rules.push(rule);
+    return true;
+  }
+
   function handleCommand(t: TableBuild, line: string, lineNo: number, wi: number, counters: Counters | undefined): void {
     const cmd = words.text[wi];
     const cmdCol = words.start[wi] + 1;
@@ -468,13 +528,13 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     if (cmd === '-A' && wi + 1 < words.count) {
       const chain = chainFor(t, words.text[wi + 1], lineNo, words.start[wi + 1] + 1, true)!;
       const from = wi + 2;
-      let key: string | null = null;
+      let shape: Shape | null = null;
       let record: (WordRole | undefined)[] | undefined;
       if (lazy && familyStrong && words.unterminatedQuote < 0) {
-        key = shapeKey(words, from, isTargetExtension);
-        const plan = plans.get(key);
+        shape = shapeOf(words, from, isTargetExtension);
+        const plan = plans.get(shape.hash);
         if (plan === undefined) record = [];
-        else {
+        else if (sameShapeWords(plan, shape)) {
           planEnv.family = family!;
           if (checkPlan(plan, words, from, planEnv)) {
             const rule = new ParsedRule(t.table.name, chain.name, counters, line, lineNo, cmdCol, materializer, null);
@@ -492,8 +552,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       const rule = new ParsedRule(t.table.name, chain.name, ruleParser.counters ?? counters, line, lineNo, cmdCol, materializer, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
-        const plan = learn(record, ruleParser.recordedOwners, body);
-        if (plan !== null) plans.set(key!, plan);
+        const plan = learn(shape!, record, ruleParser.recordedOwners, body);
+        if (plan !== null) plans.set(plan.hash, plan);
       }
       chain.rules.push(rule);
       return;

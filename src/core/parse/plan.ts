@@ -49,6 +49,12 @@ export interface Plan {
   targetFlags: number;
   /** Extensions whose typed parse must accept the rule's values. */
   typed: PlanOwner[];
+  /** The shape: kind and literal of every word. */
+  kinds: Uint8Array;
+  literals: (string | null)[];
+  hash: number;
+  /** Offsets of every word the checks read (values, the target name). */
+  valueWords: number[];
 }
 
 /** What checking needs from the parse. */
@@ -57,7 +63,7 @@ export interface PlanEnv {
   address(text: string): AddressParse;
 }
 
-/** Words after these (unquoted) are names that shape the parse and stay in the key. */
+/** Words after these (unquoted) are names that shape the parse and stay in the shape. */
 function selector(word: string): number {
   switch (word) {
     case '-m':
@@ -76,31 +82,175 @@ function selector(word: string): number {
 }
 
 /**
- * The shape key of words [from, w.count). `isTargetExtension` tells whether a target name is an
+ * What a word is in a shape. Literal words (options, `!`, module/protocol/target-extension names)
+ * must be equal; the others only of the same kind.
+ */
+export const enum WordKind {
+  Literal = 1,
+  QuotedLiteral = 2,
+  QuotedBlankTarget = 3,
+  BlankTarget = 4,
+  QuotedValue = 5,
+  Value = 6,
+}
+
+/** The shape of words [from, w.count): kinds, literals and a hash of both. */
+export interface Shape {
+  kinds: Uint8Array;
+  literals: (string | null)[];
+  hash: number;
+}
+
+const FNV = 16777619;
+
+/**
+ * The shape of words [from, w.count). `isTargetExtension` tells whether a target name is an
  * extension iptscope has an option table for (its options then shape the parse); any other target
  * (a chain, a verdict, an unknown extension) takes options the same way and is blanked.
  */
-export function shapeKey(w: Words, from: number, isTargetExtension: (name: string) => boolean): string {
+export function shapeOf(w: Words, from: number, isTargetExtension: (name: string) => boolean): Shape {
   const text = w.text;
   const quoted = w.quoted;
   const n = w.count;
-  let key = '';
+  const kinds = new Uint8Array(n - from);
+  const literals: (string | null)[] = new Array(n - from).fill(null);
+  let h = 0x811c9dc5 | 0;
   let sel = 0;
   for (let k = from; k < n; k++) {
     const word = text[k];
     const q = quoted[k];
+    let kind: WordKind;
     if (sel !== 0) {
-      if (sel === 2) key += isTargetExtension(word) ? (q ? '\u0002' : '\u0001') + word : q ? '\u0003' : '\u0004';
-      else key += (q ? '\u0002' : '\u0001') + word;
+      kind = sel === 2 && !isTargetExtension(word) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
       sel = 0;
+    } else if (!q && (word === '!' || (word.length > 1 && word.charCodeAt(0) === DASH))) {
+      kind = WordKind.Literal;
+      sel = selector(word);
+    } else kind = q ? WordKind.QuotedValue : WordKind.Value;
+    kinds[k - from] = kind;
+    h = Math.imul(h ^ kind, FNV);
+    if (kind <= WordKind.QuotedLiteral) {
+      literals[k - from] = word;
+      for (let c = 0; c < word.length; c++) h = Math.imul(h ^ word.charCodeAt(c), FNV);
+    }
+  }
+  return { kinds, literals, hash: h };
+}
+
+/** Words of a rule line read by `scanRule` (a Words whose `text` holds only the words asked for). */
+export interface ScannedWords extends Words {
+  kinds: Uint8Array;
+}
+
+export function createScannedWords(): ScannedWords {
+  return { count: 0, text: [], start: [], end: [], quoted: [], unterminatedQuote: -1, kinds: new Uint8Array(64) };
+}
+
+const SPACE = 32;
+const QUOTE = 34;
+
+/**
+ * Read the rule words of `line` from column `i` straight from its characters: boundaries, kinds
+ * and the shape hash (the same as `shapeOf` of the tokenized words), without cutting the words out.
+ * `-1` when the line needs the full tokenizer (tabs, backslashes, a quote inside a word or not
+ * closed) — the caller then takes the general path. `start`/`end` of a quoted word are those of
+ * its content (inside the quotes).
+ */
+export function scanRule(line: string, i: number, w: ScannedWords, isTargetExtension: (name: string) => boolean): number {
+  const n = line.length;
+  let count = 0;
+  let h = 0x811c9dc5 | 0;
+  let sel = 0;
+  let quote = line.indexOf('"', i);
+  if (quote < 0) quote = n;
+  while (i < n) {
+    const c0 = line.charCodeAt(i);
+    if (c0 === SPACE) {
+      i++;
       continue;
     }
-    if (!q && (word === '!' || (word.length > 1 && word.charCodeAt(0) === DASH))) {
-      key += '\u0001' + word;
-      sel = selector(word);
-    } else key += q ? '\u0005' : '\u0006';
+    let start = i;
+    let end: number;
+    let q = false;
+    if (i === quote) {
+      const close = line.indexOf('"', i + 1);
+      if (close < 0) return -1;
+      const after = close + 1;
+      if (after < n && line.charCodeAt(after) !== SPACE) return -1;
+      start = i + 1;
+      end = close;
+      q = true;
+      i = after;
+      quote = line.indexOf('"', i);
+      if (quote < 0) quote = n;
+    } else {
+      end = line.indexOf(' ', i);
+      if (end < 0) end = n;
+      if (end > quote) return -1; // a quote inside the word
+      i = end;
+    }
+    let kind: WordKind;
+    const len = end - start;
+    if (sel !== 0) {
+      kind = sel === 2 && !isTargetExtension(line.slice(start, end)) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
+      sel = 0;
+    } else if (!q && ((len === 1 && c0 === 33) || (len > 1 && c0 === DASH))) {
+      kind = WordKind.Literal;
+      sel = selectorAt(line, start, len);
+    } else kind = q ? WordKind.QuotedValue : WordKind.Value;
+    if (count >= w.kinds.length) {
+      const grown = new Uint8Array(w.kinds.length * 2);
+      grown.set(w.kinds);
+      w.kinds = grown;
+    }
+    w.kinds[count] = kind;
+    w.start[count] = start;
+    w.end[count] = end;
+    w.quoted[count] = q;
+    count++;
+    h = Math.imul(h ^ kind, FNV);
+    if (kind <= WordKind.QuotedLiteral) for (let c = start; c < end; c++) h = Math.imul(h ^ line.charCodeAt(c), FNV);
   }
-  return key;
+  // Tabs, CRs and backslashes change how iptables splits words: leave those lines to the tokenizer.
+  w.count = count;
+  return h;
+}
+
+/** `selector` of the word at [start, start + len) without cutting it out. */
+function selectorAt(line: string, start: number, len: number): number {
+  if (len === 2) {
+    const c = line.charCodeAt(start + 1);
+    return c === 109 || c === 112 ? 1 : c === 106 || c === 103 ? 2 : 0; // m p | j g
+  }
+  if (len < 6 || line.charCodeAt(start + 1) !== DASH) return 0;
+  return selector(line.slice(start, start + len));
+}
+
+/** True when the scanned words have exactly the plan's shape (hash collisions are possible). */
+export function sameShape(plan: Plan, line: string, w: ScannedWords): boolean {
+  const n = w.count;
+  if (n !== plan.kinds.length) return false;
+  const kinds = plan.kinds;
+  for (let k = 0; k < n; k++) {
+    if (w.kinds[k] !== kinds[k]) return false;
+    const lit = plan.literals[k];
+    if (lit !== null && (w.end[k] - w.start[k] !== lit.length || !line.startsWith(lit, w.start[k]))) return false;
+  }
+  return true;
+}
+
+/** True when tokenized words [from, …) have exactly the plan's shape. */
+export function sameShapeWords(plan: Plan, shape: Shape): boolean {
+  if (shape.kinds.length !== plan.kinds.length) return false;
+  for (let k = 0; k < shape.kinds.length; k++) {
+    if (shape.kinds[k] !== plan.kinds[k] || shape.literals[k] !== plan.literals[k]) return false;
+  }
+  return true;
+}
+
+/** Cut out the words a plan's checks read (into `w.text`). */
+export function fillValues(plan: Plan, line: string, w: ScannedWords): void {
+  for (const k of plan.valueWords) w.text[k] = line.slice(w.start[k], w.end[k]);
 }
 
 /** Modules whose argument values repeat across a big dump (worth a verdict cache). */
@@ -115,12 +265,13 @@ const CACHE_LIMIT = 50_000;
  * nothing). `extOf` gives the extension the linker would typed-parse an owner with (null: none).
  */
 export function makePlan(
+  shape: Shape,
   record: readonly (WordRole | undefined)[],
   owners: readonly RecordedOwner[],
   extOf: (owner: RecordedOwner) => ExtensionBase<unknown> | null,
   targetFlags: number,
 ): Plan {
-  const plan: Plan = { addresses: [], interfaces: [], target: -1, targetFlags, typed: [] };
+  const plan: Plan = { addresses: [], interfaces: [], target: -1, targetFlags, typed: [], kinds: shape.kinds, literals: shape.literals, hash: shape.hash, valueWords: [] };
   const argWords: number[][][] = owners.map((o) => o.options.map((x) => new Array<number>(x.args).fill(-1)));
   for (let k = 0; k < record.length; k++) {
     const r = record[k];
@@ -154,6 +305,9 @@ export function makePlan(
     }
     plan.typed.push({ ext, options, single: count === 1 ? single : -1, cache: REPEATING.has(o.name) ? new Map() : null, lastKey: null, lastOk: false });
   });
+  const read = new Set<number>([...plan.addresses, ...plan.interfaces, ...plan.typed.flatMap((o) => o.options.flatMap((x) => x.args))]);
+  if (plan.target >= 0) read.add(plan.target);
+  plan.valueWords = [...read].sort((a, b) => a - b);
   return plan;
 }
 
@@ -186,7 +340,13 @@ function typedOk(o: PlanOwner, w: Words, from: number, family: Family): boolean 
   if (o.lastKey === key) return o.lastOk;
   let ok: boolean | undefined = o.cache !== null ? o.cache.get(key) : undefined;
   if (ok === undefined) {
-    const options: MatchOption[] = o.options.map((x) => ({ name: x.name, negated: x.negated, args: x.args.map((k) => text[from + k]) }));
+    const options: MatchOption[] = new Array<MatchOption>(o.options.length);
+    for (let j = 0; j < options.length; j++) {
+      const x = o.options[j];
+      const args = new Array<string>(x.args.length);
+      for (let a = 0; a < args.length; a++) args[a] = text[from + x.args[a]];
+      options[j] = { name: x.name, negated: x.negated, args };
+    }
     try {
       ok = o.ext.parse(options, family).ok;
     } catch {

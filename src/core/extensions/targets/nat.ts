@@ -61,7 +61,29 @@ export function parseNatRange(text: string, family: Family): NatRange | string {
 
 /** `80` or `80-90` (also `80:90`). */
 export function parsePortSpan(text: string): [number, number] | null {
-  const [a, b] = text.split(/[-:]/);
+  // The first two pieces of text.split(/[-:]/), without the regex (every DNAT rule of a dump).
+  let sep = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 45 || c === 58) {
+      sep = i;
+      break;
+    }
+  }
+  let a = text;
+  let b: string | undefined;
+  if (sep >= 0) {
+    a = text.slice(0, sep);
+    let next = text.length;
+    for (let i = sep + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 45 || c === 58) {
+        next = i;
+        break;
+      }
+    }
+    b = text.slice(sep + 1, next);
+  }
   const lo = Number(a);
   const hi = b === undefined ? lo : Number(b);
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > 65535 || lo > hi) return null;
