@@ -30,6 +30,12 @@ export interface ExtensionBase<T> {
   /** Short option aliases → long names (`y` → `syn` is not used by save; kept for restore input). */
   shortAliases?: Readonly<Record<string, string>>;
   parse(options: MatchOption[], family: Family): ExtParse<T>;
+  /**
+   * Options whose argument `parse` accepts whatever it is (`comment`): a rule giving this module
+   * only such options cannot fail its typed parse, so the parser's check of a rule of an
+   * already-seen shape skips it. Held to that by test/core/extensions/any-value.test.ts.
+   */
+  anyValue?: readonly string[];
   /** Short human text for views (`tcp dpt:80`, `ctstate NEW,ESTABLISHED`). */
   describe?(value: T): string;
   /** Matches: evaluate against the packet (engine). Absent: the engine reports unknown. */

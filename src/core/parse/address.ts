@@ -58,30 +58,35 @@ function parseHost(text: string): IPv4 | IPv6 | null {
  * the common case of big dumps, without ipaddr.js's regular expressions.
  */
 function dottedQuad(text: string): number[] | null {
-  const n = text.length;
-  if (n < 7 || n > 15) return null;
   const out: number[] = [0, 0, 0, 0];
+  return dottedQuadInto(text, text.length, out) ? out : null;
+}
+
+/** `dottedQuad` of text[0, n) into `out` (null: only check). */
+function dottedQuadInto(text: string, n: number, out: number[] | null): boolean {
+  if (n < 7 || n > 15) return false;
   let part = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || part === 3) return null;
-      out[part++] = value;
+      if (digits === 0 || part === 3) return false;
+      if (out !== null) out[part] = value;
+      part++;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (++digits > 3) return null;
+      if (++digits > 3) return false;
       value = value * 10 + (c - 48);
-      if (value > 255) return null;
+      if (value > 255) return false;
     } else {
-      return null;
+      return false;
     }
   }
-  if (digits === 0 || part !== 3) return null;
-  out[3] = value;
-  return out;
+  if (digits === 0 || part !== 3) return false;
+  if (out !== null) out[3] = value;
+  return true;
 }
 
 /** True when dotted-quad text has no leading zeros (then it is already the canonical text). */
@@ -174,6 +179,31 @@ export function parseCidr(text: string, family: Family | undefined): AddressPars
   };
   if (mask) cidr.mask = mask;
   return { ok: true, cidr };
+}
+
+/**
+ * `parseCidr(text, family).ok` without building the address for the common case (an IPv4 dotted
+ * quad with an optional /0–/32 prefix): what the parser's check of a rule of a known shape needs.
+ */
+export function cidrOk(text: string, family: Family | undefined): boolean {
+  if (family !== 'ipv6') {
+    const slash = text.indexOf('/');
+    if (dottedQuadInto(text, slash < 0 ? text.length : slash, null)) {
+      if (slash < 0) return true;
+      const digits = text.length - slash - 1;
+      if (digits >= 1 && digits <= 3) {
+        let prefix = 0;
+        let i = slash + 1;
+        for (; i < text.length; i++) {
+          const c = text.charCodeAt(i);
+          if (c < 48 || c > 57) break;
+          prefix = prefix * 10 + (c - 48);
+        }
+        if (i === text.length) return prefix <= 32;
+      }
+    }
+  }
+  return parseCidr(text, family).ok;
 }
 
 function popcount(b: number): number {

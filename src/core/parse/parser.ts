@@ -12,7 +12,7 @@ import { MAX_CHAIN_NAME } from './known.js';
 import { Linker, linkRuleset } from './link.js';
 import { JUMP_GOTO, JUMP_HAS_OPTIONS, ParsedRule, type RuleMaterializer } from './parsed-rule.js';
 import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, sameShapeWords, scanRule, shapeOf, type Plan, type PlanEnv, type Shape } from './plan.js';
-import { parseCidr, type AddressParse } from './address.js';
+import { cidrOk, parseCidr, type AddressParse } from './address.js';
 import { counterValue, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
 import { SpecCache } from './specs.js';
 import { createWords, tokenize, type Words } from './tokenize.js';
@@ -216,7 +216,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   // Shape plans (./plan.ts), once the family is settled (addresses and typed values depend on it).
   const plans = new Map<number, Plan>();
   const scanned = createScannedWords();
-  const planEnv: PlanEnv = { family: 'ipv4', address: (t) => env.address(t) };
+  const planEnv: PlanEnv = { family: 'ipv4', addressOk: (t) => cidrOk(t, planEnv.family) };
   let planLinker: Linker | null = null;
   const isTargetExtension = (name: string): boolean => env.specs.hasTarget(name);
   const learn = (shape: Shape, record: (WordRole | undefined)[], owners: RecordedOwner[], body: RuleBody): Plan | null => {
@@ -393,37 +393,21 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         at('no-table', lineNo, first + 1, 'chain declaration outside a *table … COMMIT block', line);
         continue;
       }
+      if (fastChainLine(t, line, first, lineNo)) continue;
       tokenize(line, words, first + 1);
       if (words.count === 0) {
         at('bad-chain-line', lineNo, first + 1, 'chain declaration without a name', line);
         continue;
       }
       const name = words.text[0];
-      const span: Span = { file, line: lineNo, column: first + 1 };
-      const chain = declareChain(t, name, lineNo, words.start[0] + 1, span);
+      const chain = declareChain(t, name, lineNo, words.start[0] + 1, { file, line: lineNo, column: first + 1 });
       if (!chain) continue;
       if (words.count < 2) {
         at('bad-chain-line', lineNo, words.end[0] + 1, `chain ${name}: missing policy (":${name} ACCEPT [0:0]" or ":${name} - [0:0]")`, line);
         continue;
       }
-      const pol = words.text[1];
-      if (pol === '-') {
-        if (chain.builtin) {
-          at('builtin-without-policy', lineNo, words.start[1] + 1, `builtin chain ${name} without policy: iptables-restore keeps the current one (ACCEPT on a fresh table)`, pol);
-        }
-      } else if (pol === 'ACCEPT' || pol === 'DROP') {
-        if (chain.builtin) chain.policy = pol as Policy;
-        else if (isBuiltinName(name)) {
-          // Already reported as no-such-hook: a builtin name in a table without that hook.
-        } else at('policy-on-user-chain', lineNo, words.start[1] + 1, `user chain ${name} cannot have a policy ("${pol}"); use "-"`, pol);
-      } else {
-        at('bad-policy', lineNo, words.start[1] + 1, `invalid policy "${pol}" (ACCEPT, DROP, or - for user chains)`, pol);
-      }
-      if (words.count >= 3) {
-        const ct = parseCounters(words.text[2]);
-        if (ct) chain.counters = ct;
-        else at('bad-counters', lineNo, words.start[2] + 1, `invalid counters "${words.text[2]}" (expected [packets:bytes])`, words.text[2]);
-      }
+      chainPolicy(chain, name, words.text[1], words.start[1] + 1, lineNo);
+      if (words.count >= 3) chainCounters(chain, words.text[2], words.start[2] + 1, lineNo);
       if (words.count > 3) at('bad-chain-line', lineNo, words.start[3] + 1, `unexpected "${words.text[3]}" after the chain's counters`, words.text[3]);
       continue;
     }
@@ -463,6 +447,49 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       `table ${current.table.name} (line ${current.headerLine}) is not closed by COMMIT before the end of the file (line ${lineNo}); iptables-restore would not apply it`,
       `*${current.table.name}`,
     );
+  }
+
+  /** The policy word of a chain declaration. */
+  function chainPolicy(chain: Chain, name: string, pol: string, col: number, lineNo: number): void {
+    if (pol === '-') {
+      if (chain.builtin) {
+        at('builtin-without-policy', lineNo, col, `builtin chain ${name} without policy: iptables-restore keeps the current one (ACCEPT on a fresh table)`, pol);
+      }
+    } else if (pol === 'ACCEPT' || pol === 'DROP') {
+      if (chain.builtin) chain.policy = pol as Policy;
+      else if (isBuiltinName(name)) {
+        // Already reported as no-such-hook: a builtin name in a table without that hook.
+      } else at('policy-on-user-chain', lineNo, col, `user chain ${name} cannot have a policy ("${pol}"); use "-"`, pol);
+    } else {
+      at('bad-policy', lineNo, col, `invalid policy "${pol}" (ACCEPT, DROP, or - for user chains)`, pol);
+    }
+  }
+
+  /** The counters word of a chain declaration. */
+  function chainCounters(chain: Chain, text: string, col: number, lineNo: number): void {
+    const ct = parseCounters(text);
+    if (ct) chain.counters = ct;
+    else at('bad-counters', lineNo, col, `invalid counters "${text}" (expected [packets:bytes])`, text);
+  }
+
+  /**
+   * `:NAME POLICY [p:b]` read straight from the characters (a kube-proxy dump declares 100k
+   * chains). False, having done nothing, for any other form: the tokenizer then reads the line.
+   */
+  function fastChainLine(t: TableBuild, line: string, first: number, lineNo: number): boolean {
+    const nameStart = first + 1;
+    const sp1 = line.indexOf(' ', nameStart);
+    if (sp1 <= nameStart) return false;
+    const sp2 = line.indexOf(' ', sp1 + 1);
+    if (sp2 <= sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0 || sp2 + 1 >= line.length) return false;
+    if (line.indexOf('"', first) >= 0 || line.indexOf('\t', first) >= 0 || line.indexOf('\r', first) >= 0 || line.indexOf('\\', first) >= 0) return false;
+    const name = line.slice(nameStart, sp1);
+    const chain = declareChain(t, name, lineNo, nameStart + 1, { file, line: lineNo, column: first + 1 });
+    if (chain) {
+      chainPolicy(chain, name, line.slice(sp1 + 1, sp2), sp1 + 2, lineNo);
+      chainCounters(chain, line.slice(sp2 + 1), sp2 + 2, lineNo);
+    }
+    return true;
   }
 
   /**

@@ -17,7 +17,6 @@
  */
 import type { ExtensionBase } from '../extensions/types.js';
 import type { Family, MatchOption } from '../model.js';
-import type { AddressParse } from './address.js';
 import { MAX_IFNAME } from './known.js';
 import type { RecordedOwner, WordRole } from './rule.js';
 import type { Words } from './tokenize.js';
@@ -60,7 +59,8 @@ export interface Plan {
 /** What checking needs from the parse. */
 export interface PlanEnv {
   family: Family;
-  address(text: string): AddressParse;
+  /** Would `-s`/`-d` with this text parse (in this family)? */
+  addressOk(text: string): boolean;
 }
 
 /** Words after these (unquoted) are names that shape the parse and stay in the shape. */
@@ -296,6 +296,9 @@ export function makePlan(
   owners.forEach((o, i) => {
     const ext = extOf(o);
     if (ext === null) return;
+    // Options whose values the extension accepts whatever they are (a comment): nothing to check.
+    const any = ext.anyValue;
+    if (any !== undefined && o.options.every((x) => any.includes(x.name))) return;
     const options = o.options.map((x, j) => ({ name: x.name, negated: x.negated, args: argWords[i][j] }));
     let single = -1;
     let count = 0;
@@ -319,7 +322,7 @@ export function checkPlan(plan: Plan, w: Words, from: number, env: PlanEnv): boo
   const text = w.text;
   for (const k of plan.addresses) {
     const v = text[from + k];
-    if (v.includes(',') || !env.address(v).ok) return false;
+    if (v.includes(',') || !env.addressOk(v)) return false;
   }
   for (const k of plan.interfaces) {
     const len = text[from + k].length;

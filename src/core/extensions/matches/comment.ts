@@ -13,6 +13,7 @@ export interface CommentMatch {
 export const commentMatch: ExtensionBase<CommentMatch> = {
   name: 'comment',
   optionNames: ['comment'],
+  anyValue: ['comment'],
   parse(options) {
     const o = opt(options, 'comment');
     if (!o) return err('comment: --comment is required');
