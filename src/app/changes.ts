@@ -13,7 +13,7 @@
  * place); the rest are added or removed. Linear in the number of rules. (The full structural and
  * behavioural diff is the DIFF area's, in the diff view.)
  */
-import type { Chain, Rule, Ruleset, TableName } from '../core/model.js';
+import type { Rule, Ruleset, Table, TableName } from '../core/model.js';
 import { rawIdentity } from './raw-rule.js';
 import type { RuleChange } from './state.js';
 
@@ -22,28 +22,36 @@ export function ruleIdentity(rule: Rule): string {
   return rawIdentity(rule.raw);
 }
 
+/** Same rule (identity) in both loads? The raw lines are compared first: usually they are equal. */
+function same(x: Rule, y: Rule): boolean {
+  return x.raw === y.raw || ruleIdentity(x) === ruleIdentity(y);
+}
+
 /** Compare one chain's rules (old → new), appending to `out` in position order. */
 function diffChain(table: TableName, chain: string, a: readonly Rule[], b: readonly Rule[], out: RuleChange[]): void {
-  const ta = a.map(ruleIdentity);
-  const tb = b.map(ruleIdentity);
   let head = 0;
-  while (head < ta.length && head < tb.length && ta[head] === tb[head]) head++;
+  while (head < a.length && head < b.length && same(a[head], b[head])) head++;
   let tail = 0;
-  while (tail < ta.length - head && tail < tb.length - head && ta[ta.length - 1 - tail] === tb[tb.length - 1 - tail]) tail++;
-  const endA = ta.length - tail;
-  const endB = tb.length - tail;
+  while (tail < a.length - head && tail < b.length - head && same(a[a.length - 1 - tail], b[b.length - 1 - tail])) tail++;
+  const endA = a.length - tail;
+  const endB = b.length - tail;
   if (head === endA && head === endB) return;
+  // Identities of the middle only: ta[i - head] is a[i]'s.
+  const ta: string[] = [];
+  const tb: string[] = [];
+  for (let i = head; i < endA; i++) ta.push(ruleIdentity(a[i]));
+  for (let j = head; j < endB; j++) tb.push(ruleIdentity(b[j]));
   // Multiset of the old middle: a new rule whose identity is still there is unchanged (or moved).
   const pool = new Map<string, number>();
-  for (let i = head; i < endA; i++) pool.set(ta[i], (pool.get(ta[i]) ?? 0) + 1);
+  for (let i = head; i < endA; i++) pool.set(ta[i - head], (pool.get(ta[i - head]) ?? 0) + 1);
   const newOnly: number[] = [];
   /** For each new-only rule: how many unchanged rules precede it (its place among them). */
   const newAnchor: number[] = [];
   let kept = head;
   for (let j = head; j < endB; j++) {
-    const n = pool.get(tb[j]) ?? 0;
+    const n = pool.get(tb[j - head]) ?? 0;
     if (n > 0) {
-      pool.set(tb[j], n - 1);
+      pool.set(tb[j - head], n - 1);
       kept++;
     } else {
       newOnly.push(j);
@@ -55,9 +63,9 @@ function diffChain(table: TableName, chain: string, a: readonly Rule[], b: reado
   const oldOnly: number[] = [];
   kept = head;
   for (let i = head; i < endA; i++) {
-    const n = pool.get(ta[i]) ?? 0;
+    const n = pool.get(ta[i - head]) ?? 0;
     if (n > 0) {
-      pool.set(ta[i], n - 1);
+      pool.set(ta[i - head], n - 1);
       oldOnly.push(i);
       const list = oldByAnchor.get(kept);
       if (list) list.push(i);
@@ -72,11 +80,11 @@ function diffChain(table: TableName, chain: string, a: readonly Rule[], b: reado
     const i = list?.shift();
     if (i !== undefined) {
       paired.add(i);
-      found.push({ table, chain, kind: 'changed', position: b[j].position, text: tb[j], before: ta[i], oldPosition: a[i].position });
-    } else found.push({ table, chain, kind: 'added', position: b[j].position, text: tb[j] });
+      found.push({ table, chain, kind: 'changed', position: b[j].position, text: tb[j - head], before: ta[i - head], oldPosition: a[i].position });
+    } else found.push({ table, chain, kind: 'added', position: b[j].position, text: tb[j - head] });
   }
   for (const i of oldOnly) {
-    if (!paired.has(i)) found.push({ table, chain, kind: 'removed', position: a[i].position, text: ta[i], oldPosition: a[i].position });
+    if (!paired.has(i)) found.push({ table, chain, kind: 'removed', position: a[i].position, text: ta[i - head], oldPosition: a[i].position });
   }
   // Position order (new positions for added/changed, old ones for removed); stable otherwise.
   found.sort((x, y) => (x.position ?? 0) - (y.position ?? 0));
@@ -92,30 +100,27 @@ const NO_RULES: readonly Rule[] = [];
  */
 export function computeChanges(before: Ruleset | undefined, after: Ruleset | undefined): RuleChange[] {
   const out: RuleChange[] = [];
-  const tables = new Set<TableName>([...(after?.tables.keys() ?? []), ...(before?.tables.keys() ?? [])]);
-  for (const tname of tables) {
-    const tb = before?.tables.get(tname);
-    const ta = after?.tables.get(tname);
-    const chains = new Set<string>([...(ta?.chains.keys() ?? []), ...(tb?.chains.keys() ?? [])]);
-    for (const cname of chains) {
-      const cb: Chain | undefined = tb?.chains.get(cname);
-      const ca: Chain | undefined = ta?.chains.get(cname);
-      if (!cb && ca) {
-        out.push({ table: tname, chain: cname, kind: 'chain-added', position: null, text: `chain ${cname} added` });
-        diffChain(tname, cname, NO_RULES, ca.rules, out);
+  const tableChanges = (tname: TableName, tb: Table | undefined, ta: Table | undefined): void => {
+    // The new table's chains in order, then the chains that went.
+    for (const ca of ta?.chains.values() ?? []) {
+      const cb = tb?.chains.get(ca.name);
+      if (!cb) {
+        out.push({ table: tname, chain: ca.name, kind: 'chain-added', position: null, text: `chain ${ca.name} added` });
+        diffChain(tname, ca.name, NO_RULES, ca.rules, out);
         continue;
       }
-      if (cb && !ca) {
-        out.push({ table: tname, chain: cname, kind: 'chain-removed', position: null, text: `chain ${cname} removed` });
-        diffChain(tname, cname, cb.rules, NO_RULES, out);
-        continue;
-      }
-      if (!cb || !ca) continue;
       if (cb.policy !== ca.policy) {
-        out.push({ table: tname, chain: cname, kind: 'policy', position: null, text: `policy ${cb.policy ?? '-'} → ${ca.policy ?? '-'}` });
+        out.push({ table: tname, chain: ca.name, kind: 'policy', position: null, text: `policy ${cb.policy ?? '-'} → ${ca.policy ?? '-'}` });
       }
-      diffChain(tname, cname, cb.rules, ca.rules, out);
+      diffChain(tname, ca.name, cb.rules, ca.rules, out);
     }
-  }
+    for (const cb of tb?.chains.values() ?? []) {
+      if (ta?.chains.has(cb.name)) continue;
+      out.push({ table: tname, chain: cb.name, kind: 'chain-removed', position: null, text: `chain ${cb.name} removed` });
+      diffChain(tname, cb.name, cb.rules, NO_RULES, out);
+    }
+  };
+  for (const ta of after?.tables.values() ?? []) tableChanges(ta.name, before?.tables.get(ta.name), ta);
+  for (const tb of before?.tables.values() ?? []) if (!after?.tables.has(tb.name)) tableChanges(tb.name, tb, undefined);
   return out;
 }

@@ -23,6 +23,8 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 const OPEN_BRACKET = 91;
 const DASH = 45;
+const COLON = 58;
+const CLOSE_BRACKET = 93;
 
 /** A word of a rule line: its text (quotes removed, escapes resolved) and whether it was quoted. */
 interface Word {
@@ -78,9 +80,17 @@ function afterCounters(raw: string): number {
   let i = 0;
   while (i < raw.length && (raw.charCodeAt(i) === SPACE || raw.charCodeAt(i) === TAB)) i++;
   if (raw.charCodeAt(i) !== OPEN_BRACKET) return i;
-  const close = raw.indexOf(']', i);
-  if (close < 0 || !/^\[\d+:\d+$/.test(raw.slice(i, close))) return i;
-  let j = close + 1;
+  // [digits:digits]
+  let j = i + 1;
+  const digits = (): boolean => {
+    const from = j;
+    while (j < raw.length && raw.charCodeAt(j) >= 48 && raw.charCodeAt(j) <= 57) j++;
+    return j > from;
+  };
+  if (!digits() || raw.charCodeAt(j) !== COLON) return i;
+  j++;
+  if (!digits() || raw.charCodeAt(j) !== CLOSE_BRACKET) return i;
+  j++;
   while (j < raw.length && (raw.charCodeAt(j) === SPACE || raw.charCodeAt(j) === TAB)) j++;
   return j;
 }
@@ -145,21 +155,25 @@ function plainWordEnd(raw: string, from: number): number {
  * targets).
  */
 export function rawJump(raw: string): { name: string; goto: boolean } | null {
-  // Fast path: iptables-save's `… -j NAME [options]`, no tabs, no escapes, no long forms.
-  if (raw.indexOf('\t') < 0 && raw.indexOf('\\') < 0 && raw.indexOf('--jump') < 0 && raw.indexOf('--goto') < 0) {
-    const j = raw.lastIndexOf(' -j ');
-    const g = raw.lastIndexOf(' -g ');
-    const at = Math.max(j, g);
-    if (at < 0) {
-      // No ` -j ` anywhere (not even quoted): no target, unless the line starts with it.
-      if (!raw.startsWith('-j ') && !raw.startsWith('-g ')) return null;
-    } else if (outsideQuotes(raw, at)) {
+  // Fast path: iptables-save's `… -j NAME [options]` (searched from the end, where it is; a
+  // search that fails scans the whole line, so ` -g ` is looked for only when ` -j ` is absent).
+  let at = raw.lastIndexOf(' -j ');
+  let goto = false;
+  if (at < 0) {
+    at = raw.lastIndexOf(' -g ');
+    goto = true;
+  }
+  if (at >= 0) {
+    if (raw.indexOf('\\') < 0 && outsideQuotes(raw, at)) {
       let from = at + 4;
       while (raw.charCodeAt(from) === SPACE) from++;
       const end = plainWordEnd(raw, from);
-      if (end > from) return { name: raw.slice(from, end), goto: at === g };
+      if (end > from) {
+        const name = raw.slice(from, end);
+        if (name.indexOf('\t') < 0) return { name, goto };
+      }
     }
-  }
+  } else if (raw.indexOf('\t') < 0 && raw.indexOf('--jump') < 0 && raw.indexOf('--goto') < 0) return null;
   const words = splitRawWords(raw);
   let found: { name: string; goto: boolean } | null = null;
   for (let i = 0; i < words.length - 1; i++) {

@@ -34,8 +34,11 @@ function serviceName(comment: string): string | undefined {
 /**
  * Index of callers, built once per ruleset in one pass over the rules' raw lines (a 434k-line
  * dump has ~110k chains and ~220k jumps). The `-j`/`-g` word is read from the raw line, so no
- * rule's parsed structure is built (the parser builds it lazily, on first access): a target
- * naming a chain of the same table is a jump to it, as the parser links it.
+ * rule's parsed structure is built (the parser builds it lazily, on first access). Rules are
+ * grouped by target name whatever it names (`DNAT`, `ACCEPT` too: checking each name against the
+ * chains would double the cost); only chains are ever looked up, and a target naming a chain of
+ * the same table is a jump to it, as the parser links it (iptables refuses chain names that are
+ * target names).
  */
 export function rulesetIndex(ruleset: Ruleset): RulesetIndex {
   let idx = indexes.get(ruleset);
@@ -45,13 +48,12 @@ export function rulesetIndex(ruleset: Ruleset): RulesetIndex {
   for (const table of ruleset.tables.values()) {
     const byChain = new Map<string, Rule[]>();
     callers.set(table.name, byChain);
-    const chains = table.chains;
-    for (const chain of chains.values()) {
+    for (const chain of table.chains.values()) {
       const rules = chain.rules;
       ruleCount += rules.length;
       for (let i = 0; i < rules.length; i++) {
         const j = rawJump(rules[i].raw);
-        if (!j || !chains.has(j.name)) continue;
+        if (!j) continue;
         const list = byChain.get(j.name);
         if (list) list.push(rules[i]);
         else byChain.set(j.name, [rules[i]]);
