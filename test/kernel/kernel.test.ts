@@ -103,6 +103,15 @@ function compareAddresses(k: KernelPath, o: Outcome, ls: LoadedScenario): string
   if (k.finalMark !== undefined && k.finalMark !== o.packet.mark) diffs.push(`mark 0x${k.finalMark.toString(16)} (kernel) ≠ 0x${o.packet.mark.toString(16)} (engine)`);
   if (k.finalSrc && canonAddr(k.finalSrc.addr) !== canonAddr(o.packet.src)) diffs.push(`source ${k.finalSrc.addr} (kernel) ≠ ${o.packet.src} (engine)`);
   if (k.finalDst && canonAddr(k.finalDst.addr) !== canonAddr(o.packet.dst)) diffs.push(`destination ${k.finalDst.addr} (kernel) ≠ ${o.packet.dst} (engine)`);
+  // Routed or not: ip_forward decrements the TTL / hop limit, bridging (also after a DNAT) does not.
+  const ttlWord = ls.scenario.family === 'ipv6' ? 'hop limit' : 'TTL';
+  if (k.finalTtl !== undefined && k.finalTtl !== o.packet.ttl) diffs.push(`${ttlWord} ${k.finalTtl} (kernel) ≠ ${o.packet.ttl} (engine)`);
+  if (k.end.startsWith('left ') && k.finalOif !== undefined && o.packet.oif !== undefined && k.finalOif !== o.packet.oif) {
+    diffs.push(`output interface ${k.finalOif} (kernel) ≠ ${o.packet.oif} (engine)`);
+  }
+  // The bridge ports of a frame the bridge forwarded, when the engine knows them.
+  if (k.physOut !== undefined && o.packet.physOut !== undefined && k.physOut !== o.packet.physOut) diffs.push(`physdev-out ${k.physOut} (kernel) ≠ ${o.packet.physOut} (engine)`);
+  if (k.physIn !== undefined && o.packet.physIn !== undefined && k.physIn !== o.packet.physIn) diffs.push(`physdev-in ${k.physIn} (kernel) ≠ ${o.packet.physIn} (engine)`);
   return diffs.length ? `the packet's final ${diffs.join(', ')}` : null;
 }
 
@@ -175,7 +184,12 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
             appendFileSync(process.env.IPTSCOPE_KERNEL_RECORD, JSON.stringify({ scenario: sc.name, packet: sp.name, path: k.path, end: k.end }) + '\n');
           }
           if (process.env.IPTSCOPE_KERNEL_VERBOSE) {
-            console.log(`${where}: kernel (${k.end})\n  ${k.path.join('\n  ')}\n  -- trace --\n  ${k.lines.join('\n  ')}`);
+            const finals = [
+              k.finalTtl !== undefined ? `${sc.family === 'ipv6' ? 'hop limit' : 'ttl'} ${k.finalTtl}` : '',
+              k.finalOif ? `oif ${k.finalOif}` : '',
+              k.physIn || k.physOut ? `physdev ${k.physIn ?? '?'} → ${k.physOut ?? '?'}` : '',
+            ].filter(Boolean).join(', ');
+            console.log(`${where}: kernel (${k.end}${finals ? `; ${finals}` : ''})\n  ${k.path.join('\n  ')}\n  -- trace --\n  ${k.lines.join('\n  ')}`);
           }
           const header = `kernel (${k.end})`;
           const problems: string[] = [];

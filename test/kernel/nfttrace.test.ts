@@ -3,7 +3,7 @@
  * `nft -a list ruleset` on this kernel (nftables 1.0.6). Runs everywhere (no root needed).
  */
 import { describe, expect, it } from 'vitest';
-import { handleKey, packetDst, parseHandles, parseTraceLine } from './lib/nfttrace.js';
+import { handleKey, packetDst, packetIfaces, packetTtl, parseHandles, parseTraceLine } from './lib/nfttrace.js';
 import { sideBySide } from './lib/report.js';
 
 describe('parseTraceLine', () => {
@@ -86,6 +86,25 @@ describe('packetDst', () => {
     ['oif "lo" ip saddr 127.0.0.1 ip daddr 127.0.0.1 icmp type echo-request', { addr: '127.0.0.1', port: undefined }],
   ])('%s', (info, want) => {
     expect(packetDst(info)).toEqual(want);
+  });
+});
+
+// Packet lines captured on this kernel for a pod → clusterIP → pod frame bridged after DNAT.
+describe('packetTtl / packetIfaces', () => {
+  it.each([
+    [
+      'ip filter FORWARD packet: iif "cni0" oif "cni0" ether saddr 5e:e6:7a:df:da:2a ether daddr 8e:6c:33:3c:8f:5a ip saddr 10.244.1.10 ip daddr 10.244.1.11 ip dscp cs0 ip ecn not-ect ip ttl 5 ip id 4242 ip length 60 icmp type echo-request',
+      5, { iif: 'cni0', oif: 'cni0' },
+    ],
+    [
+      'ip6 nat POSTROUTING packet: oif "cni0" @ll,0,112 0xfaa2a34bbdabfaa2a34bbdab86dd ip6 saddr fd00:1::11 ip6 daddr fd00:1::11 ip6 hoplimit 5 ip6 flowlabel 0 ip6 length 20',
+      5, { oif: 'cni0' },
+    ],
+    ['bridge iptscope_phys brforward packet: iif "vetha" oif "vethb" ether saddr 5e:e6:7a:df:da:2a ip saddr 10.244.1.10 ip ttl 64', 64, { iif: 'vetha', oif: 'vethb' }],
+    ['inet iptscope_trace inend packet: iif "eth0" ip saddr 192.168.6.2 ip daddr 192.168.6.1 tcp sport 40001 tcp dport 22', undefined, { iif: 'eth0' }],
+  ])('%s', (info, ttl, ifs) => {
+    expect(packetTtl(info)).toBe(ttl);
+    expect(packetIfaces(info)).toEqual(ifs);
   });
 });
 

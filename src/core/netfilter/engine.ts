@@ -357,13 +357,16 @@ export class Run {
     p.iif = iif;
     this.useDefault(DEFAULT_KEYS.interfaces);
     const br = host.ifaces.get(iif);
+    const v4 = this.env.family === 'ipv4';
+    const brKey = v4 ? DEFAULT_KEYS.bridge : DEFAULT_KEYS.bridge6;
+    // br_netfilter: every IP frame arriving on a port of a bridge that calls ip(6)tables passes
+    // PREROUTING from the bridge's own hook (br_nf_pre_routing), whatever its destination MAC.
+    const brNf = br?.isBridge === true && (v4 ? host.ctx.sysctl.bridgeNfCallIptables : host.ctx.sysctl.bridgeNfCallIp6tables);
     let bridged = false;
     if (br?.isBridge && host.onLink(iif, p.dst) && !host.isLocal(p.dst) && host.broadcastDev(p.dst) === null) {
-      const key = this.env.family === 'ipv4' ? DEFAULT_KEYS.bridge : DEFAULT_KEYS.bridge6;
-      this.useDefault(key);
-      const on = this.env.family === 'ipv4' ? host.ctx.sysctl.bridgeNfCallIptables : host.ctx.sysctl.bridgeNfCallIp6tables;
-      if (!on) {
-        this.note('note', 'PREROUTING', `${p.dst.text} is on ${iif}'s subnet: the frame is bridged and ${key}=0, so iptables is not consulted`);
+      this.useDefault(brKey);
+      if (!brNf) {
+        this.note('note', 'PREROUTING', `${p.dst.text} is on ${iif}'s subnet: the frame is bridged and ${brKey}=0, so iptables is not consulted`);
         return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: iif, text: `bridged on ${iif} (iptables not consulted)` } };
       }
       bridged = true;
@@ -371,40 +374,51 @@ export class Run {
       this.note(
         'note',
         'PREROUTING',
-        `${p.dst.text} is on ${iif}'s subnet: the frame is bridged; br_netfilter (${key}=1) passes it through PREROUTING → FORWARD → POSTROUTING with in = out = ${iif}`,
+        `${p.dst.text} is on ${iif}'s subnet: the frame is bridged; br_netfilter (${brKey}=1) passes it through PREROUTING → FORWARD → POSTROUTING with in = out = ${iif}`,
       );
     }
+    const dstBefore = p.dst;
+    const srcBefore = p.src;
     const pre = this.hook('PREROUTING');
     if (pre) return pre;
-    if (bridged) {
-      // br_nf_pre_routing_finish: after DNAT the packet is re-routed; it stays bridged only when
-      // the new destination is still behind the same bridge.
-      if (!(host.onLink(iif, p.dst) && !host.isLocal(p.dst))) {
+    if (brNf && !ipEquals(p.dst, dstBefore)) {
+      // br_nf_pre_routing_finish(_ipv6): PREROUTING changed the destination, so the kernel looks
+      // up the input route of the new one; when that route leaves by the bridge the frame came in
+      // on, the frame is bridged again (bridged_dnat): no ip_forward, no TTL decrement, FORWARD
+      // and POSTROUTING from the bridge's hooks. Any other route: up to the IP stack, routed.
+      this.useDefault(brKey);
+      const r = host.lookup(p.dst);
+      const back = r.kind === 'unicast' && r.dev === iif;
+      if (bridged) {
         bridged = false;
         p.bridged = false;
-        this.note('route', 'PREROUTING', `after DNAT ${p.dst.text} is not on ${iif}: the packet leaves the bridge path and is routed`);
-      } else {
-        p.oif = iif;
-        p.oifUnknown = false;
-        this.note('route', 'PREROUTING', `bridged: ${p.dst.text} is on ${iif} → FORWARD out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}`);
-        const fwd = this.hook('FORWARD');
-        if (fwd) return fwd;
-        const post = this.hook('POSTROUTING');
-        if (post) return post;
-        return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: iif, text: `bridged out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}` } };
+        if (!back) this.note('route', 'PREROUTING', `after DNAT ${p.dst.text} is not on ${iif}: the packet leaves the bridge path and is routed`);
       }
+      const dec = this.routeIncoming(back ? iif : undefined);
+      if (dec === 'bridge') return this.bridgedDnat(iif, br!.hairpin, srcBefore);
+      if (typeof dec !== 'string') return dec;
+      if (dec === 'input') return this.deliverLocally();
+      return this.forwardOn();
     }
-    if (br?.isBridge && !br.hairpin && ipEquals(p.dst, p.src) && !ipEquals(p.dst, p.ctOrig.dst) && host.onLink(iif, p.dst) && !host.isLocal(p.dst)) {
-      // A hairpin: DNAT sent the packet back to its sender, behind the bridge it came in on.
-      // br_nf_pre_routing_finish sees the new route leave by that bridge (bridged_dnat) and bridges
-      // the frame again; br_forward's should_deliver() refuses the ingress port unless the port is
-      // in hairpin mode, so it is dropped before FORWARD (kernel-confirmed with hairpin off).
-      this.note('route', 'PREROUTING', `after DNAT ${p.dst.text} is the sender itself, behind ${iif}: the bridge would send the frame back out the port it came in on, and hairpin mode is off → dropped`);
-      return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped by bridge ${iif}: the frame would leave by the port it came in on (hairpin mode off)` } };
+    if (bridged) {
+      p.oif = iif;
+      p.oifUnknown = false;
+      this.note('route', 'PREROUTING', `bridged: ${p.dst.text} is on ${iif} → FORWARD out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}`);
+      const fwd = this.hook('FORWARD');
+      if (fwd) return fwd;
+      const post = this.hook('POSTROUTING');
+      if (post) return post;
+      return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: iif, text: `bridged out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}` } };
     }
     const dec = this.routeIncoming();
     if (typeof dec !== 'string') return dec;
     if (dec === 'input') return this.deliverLocally();
+    return this.forwardOn();
+  }
+
+  /** A routed packet after the routing decision: FORWARD, POSTROUTING, out. */
+  private forwardOn(): Final {
+    const p = this.pkt;
     const fwd = this.hook('FORWARD');
     if (fwd) return fwd;
     const post = this.hook('POSTROUTING');
@@ -413,6 +427,54 @@ export class Run {
       verdict: 'ACCEPT',
       disposition: p.oif !== undefined ? { kind: 'forwarded', iface: p.oif, text: `forwarded out ${p.oif}` } : { kind: 'forwarded', text: 'forwarded out an unknown interface (no routes in the context)' },
     };
+  }
+
+  /**
+   * br_netfilter's bridged DNAT: the new destination is behind the bridge the frame came in on.
+   * The frame is handed back to the bridge (br_nf_pre_routing_finish_bridge → br_handle_frame_finish
+   * → br_forward): the bridge's FORWARD hook runs iptables FORWARD (br_nf_forward_ip) with
+   * in = out = the bridge, then POSTROUTING (br_nf_post_routing). The packet is not routed, so its
+   * TTL / hop limit is not decremented and ip_forward plays no part. br_forward's should_deliver()
+   * does not send a frame back out the port it came in on unless that port is in hairpin mode.
+   */
+  private bridgedDnat(bridge: string, hairpin: boolean, srcBefore: Ip): Final {
+    const p = this.pkt;
+    const host = this.env.host;
+    const inPeer = host.bridgePeer(bridge, srcBefore);
+    if (p.physIn === undefined && inPeer?.port !== undefined) p.physIn = inPeer.port;
+    const outPeer = host.bridgePeer(bridge, p.dst);
+    const outPort = p.physOut ?? outPeer?.port;
+    // Is the new destination behind the port the frame came in on? By port name when both are
+    // known, else by the context's peers, else a DNAT back to the sender's own address.
+    let same: boolean;
+    if (outPort !== undefined && p.physIn !== undefined) same = outPort === p.physIn;
+    else if (outPeer !== undefined && inPeer !== undefined) same = outPeer.peer === inPeer.peer;
+    else same = ipEquals(p.dst, srcBefore);
+    const ttlWord = p.family === 'ipv4' ? 'TTL' : 'hop limit';
+    const port = same ? p.physIn : outPort;
+    const behind = `behind ${bridge}${port !== undefined ? ` port ${port}` : ''}`;
+    if (same && !hairpin) {
+      this.note(
+        'route',
+        'PREROUTING',
+        `bridged after DNAT: the new destination ${p.dst.text} is ${behind}, the port the frame came in on; hairpin mode is off, so the bridge does not send it back out there → dropped before FORWARD`,
+      );
+      return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped by bridge ${bridge}: the frame would leave by the port it came in on (hairpin mode off)` } };
+    }
+    p.bridged = true;
+    p.oif = bridge;
+    p.oifUnknown = false;
+    if (p.physOut === undefined && port !== undefined) p.physOut = port;
+    this.note(
+      'route',
+      'PREROUTING',
+      `bridged after DNAT: the new destination ${p.dst.text} is ${behind}${same ? ', the port the frame came in on (hairpin mode on: sent back out there)' : ''}; not routed, ${ttlWord} unchanged → FORWARD with in = out = ${bridge}`,
+    );
+    const fwd = this.hook('FORWARD');
+    if (fwd) return fwd;
+    const post = this.hook('POSTROUTING');
+    if (post) return post;
+    return { verdict: 'ACCEPT', disposition: { kind: 'forwarded', iface: bridge, text: `forwarded out ${bridge} (bridged${p.physOut ? ` to port ${p.physOut}` : ''})` } };
   }
 
   private deliverLocally(): Final {
@@ -424,8 +486,12 @@ export class Run {
     return { verdict: 'ACCEPT', disposition: { kind: 'delivered', text: p.tproxy ? 'delivered locally (transparent socket)' : 'delivered locally' } };
   }
 
-  /** The routing decision after PREROUTING. */
-  private routeIncoming(): 'input' | 'forward' | Final {
+  /**
+   * The routing decision after PREROUTING. `bridge`: the frame came in on this bridge with
+   * br_netfilter and PREROUTING changed its destination — 'bridge' when the new destination's
+   * route leaves by that bridge (br_nf_pre_routing_finish's bridged_dnat).
+   */
+  private routeIncoming(bridge?: string): 'input' | 'forward' | 'bridge' | Final {
     const p = this.pkt;
     const host = this.env.host;
     if (p.tproxy) {
@@ -456,6 +522,21 @@ export class Run {
     if (r.kind === 'local' || r.kind === 'broadcast' || r.kind === 'multicast') {
       this.note('route', 'PREROUTING', `${r.why} → INPUT`);
       return 'input';
+    }
+    if (bridge !== undefined && r.kind === 'unicast' && r.dev === bridge) {
+      // IPv6: ip6_route_input finds the route whatever the forwarding setting (only ip6_forward
+      // checks it), so the frame is bridged. IPv4: with forwarding off, ip_route_input answers
+      // with an error route on lo (ip_error), not the bridge: not bridged, and the IP stack drops
+      // it (kernel-confirmed, k-bridge-dnat-fwd-off-v4).
+      if (p.family === 'ipv6') return 'bridge';
+      this.useDefault(DEFAULT_KEYS.ipForward);
+      if (host.ctx.sysctl.ipForward) return 'bridge';
+      this.note(
+        'route',
+        'PREROUTING',
+        `after DNAT ${p.dst.text} is behind ${bridge}, but with net.ipv4.ip_forward=0 the input route lookup yields an error route, not ${bridge}: br_netfilter does not bridge the frame back and the IP stack drops it`,
+      );
+      return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: not for this host and forwarding is off (net.ipv4.ip_forward=0); a DNAT back into ${bridge} is bridged only with forwarding on` } };
     }
     if (r.kind === 'unicast' || r.kind === 'none') {
       const fwdOn = p.family === 'ipv4' ? host.ctx.sysctl.ipForward : host.ctx.sysctl.ipv6Forward;

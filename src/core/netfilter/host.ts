@@ -315,6 +315,27 @@ export class Host implements HostView {
     return false;
   }
 
+  /**
+   * Which bridge port a host behind the bridge sits on, as far as the context says: the peer
+   * (`context.peers`, behind `bridge`) that owns the address, and its port's name when the bridge
+   * lists exactly one port per peer (the i-th peer behind the bridge on the i-th port — the kernel
+   * harness names the veths that way). `peer` identifies the port even without a name.
+   */
+  bridgePeer(bridge: string, ip: Ip): { peer: string; port?: string } | undefined {
+    const behind = (this.ctx.peers ?? []).filter((x) => x.iface === bridge);
+    const ports = this.ifaces.get(bridge)?.ports ?? [];
+    for (let i = 0; i < behind.length; i++) {
+      const peer = behind[i]!;
+      const owns = peer.addresses.some((a) => {
+        const pi = parseIp(a.split('/')[0]!);
+        return pi !== null && pi.family === ip.family && pi.w.every((x, k) => x === ip.w[k]);
+      });
+      if (!owns) continue;
+      return ports.length === behind.length ? { peer: peer.name, port: ports[i]! } : { peer: peer.name };
+    }
+    return undefined;
+  }
+
   /** Is the address inside a connected subnet of this interface (and not its own address)? */
   onLink(iface: string, ip: Ip): boolean {
     const i = this.ifaces.get(iface);

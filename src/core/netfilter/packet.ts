@@ -170,7 +170,9 @@ export function snapshot(p: EvalPacket): PacketState {
       s.dnat === p.ctDnat &&
       s.ttl === p.ttl &&
       s.icmpType === p.icmpType &&
-      s.icmpCode === p.icmpCode
+      s.icmpCode === p.icmpCode &&
+      s.physIn === (p.bridged ? p.physIn : undefined) &&
+      s.physOut === (p.bridged ? p.physOut : undefined)
     ) {
       return s;
     }
@@ -203,6 +205,10 @@ function freshSnapshot(p: EvalPacket): PacketState {
   if (p.iif !== undefined) s.iif = p.iif;
   if (p.oif !== undefined) s.oif = p.oif;
   else if (p.oifUnknown) s.oif = '?';
+  if (p.bridged) {
+    if (p.physIn !== undefined) s.physIn = p.physIn;
+    if (p.physOut !== undefined) s.physOut = p.physOut;
+  }
   if (p.ctOrig.sport !== undefined) s.origSport = p.ctOrig.sport;
   if (p.ctOrig.dport !== undefined) s.origDport = p.ctOrig.dport;
   return s;

@@ -207,6 +207,12 @@ export interface PacketState {
   snat: boolean;
   dnat: boolean;
   ttl: number;
+  /**
+   * For a bridged packet (br_netfilter, in = out = the bridge): the bridge ports it came in on and
+   * leaves by (`-m physdev`), when known. Absent for routed packets. Not part of the JSON output.
+   */
+  physIn?: string;
+  physOut?: string;
 }
 
 /** Kind of a trace step. */

@@ -424,3 +424,93 @@ describe('more kernel rules', () => {
   });
 });
 
+
+describe('bridged DNAT (br_nf_pre_routing_finish: a DNAT back into the bridge the frame came in on)', () => {
+  // Pods behind cni0: pod-a 10.244.1.10 on vethA, pod-b 10.244.1.11 on vethB (one port per peer).
+  const peers = [
+    { name: 'pod-a', iface: 'cni0', addresses: ['10.244.1.10/24', 'fd00:244:1::10/64'] },
+    { name: 'pod-b', iface: 'cni0', addresses: ['10.244.1.11/24', 'fd00:244:1::11/64'] },
+  ];
+  const withCni0 = (over: { hairpin?: boolean; ports?: string[] }, sysctl: Partial<ReturnType<typeof nodeContext>['sysctl']> = {}) => {
+    const base = nodeContext({ peers });
+    return nodeContext({
+      peers,
+      interfaces: base.interfaces.map((i) => (i.name === 'cni0' ? { ...i, ...over } : i)),
+      sysctl: { ...base.sysctl, ...sysctl },
+    });
+  };
+  const v4 = rules(
+    [
+      table('nat', [
+        '-A PREROUTING -d 10.96.0.100/32 -j DNAT --to-destination 10.244.1.11',
+        '-A PREROUTING -d 10.96.0.200/32 -j DNAT --to-destination 10.244.2.12',
+      ]),
+      table('filter', ['-A FORWARD -m physdev --physdev-out vethB -j ACCEPT', '-A FORWARD -m physdev --physdev-out vethA -j ACCEPT', '-A FORWARD -o eth0 -j ACCEPT'], { FORWARD: 'DROP' }),
+    ].join('\n'),
+  );
+  const v6 = rules(
+    [
+      table('nat', ['-A PREROUTING -d fd00:96::100/128 -j DNAT --to-destination fd00:244:1::11']),
+      table('filter', ['-A FORWARD -m physdev --physdev-out vethB -j ACCEPT', '-A FORWARD -m physdev --physdev-out vethA -j ACCEPT'], { FORWARD: 'DROP' }),
+    ].join('\n'),
+    'ipv6',
+  );
+  const fromA = { proto: 'icmp', src: '10.244.1.10', dst: '10.96.0.100', iif: 'cni0', ttl: 5 } as const;
+  const fromB = { ...fromA, src: '10.244.1.11' } as const;
+  const fromA6 = { proto: 'icmpv6', src: 'fd00:244:1::10', dst: 'fd00:96::100', iif: 'cni0', ttl: 5 } as const;
+  const fromB6 = { ...fromA6, src: 'fd00:244:1::11' } as const;
+  type Row = [string, 'ipv4' | 'ipv6', object, ReturnType<typeof nodeContext>, string[], string, number | null];
+  const rows: Row[] = [
+    ['to another pod: bridged, FORWARD sees physdev-out, TTL unchanged', 'ipv4', fromA, withCni0({ hairpin: false }), ['nat:PREROUTING:1', 'filter:FORWARD:1', 'nat:POSTROUTING:policy'], 'forwarded out cni0 (bridged to port vethB)', 5],
+    ['to another pod with ip_forward=0: the input route is an error route, dropped', 'ipv4', fromA, withCni0({ hairpin: false }, { ipForward: false }), ['nat:PREROUTING:1'], 'dropped: not for this host and forwarding is off (net.ipv4.ip_forward=0); a DNAT back into cni0 is bridged only with forwarding on', null],
+    ['back to the sender, hairpin off: the bridge refuses the ingress port', 'ipv4', fromB, withCni0({ hairpin: false }), ['nat:PREROUTING:1'], 'dropped by bridge cni0: the frame would leave by the port it came in on (hairpin mode off)', null],
+    ['back to the sender, hairpin on: bridged back out the same port', 'ipv4', fromB, withCni0({ hairpin: true }), ['nat:PREROUTING:1', 'filter:FORWARD:1', 'nat:POSTROUTING:policy'], 'forwarded out cni0 (bridged to port vethB)', 5],
+    ['elsewhere: routed (ip_forward, TTL decremented)', 'ipv4', { ...fromA, dst: '10.96.0.200' }, withCni0({ hairpin: false }), ['nat:PREROUTING:2', 'filter:FORWARD:3', 'nat:POSTROUTING:policy'], 'forwarded out eth0', 4],
+    ['TTL 1 to another pod: not routed, so it does not expire', 'ipv4', { ...fromA, ttl: 1 }, withCni0({ hairpin: false }), ['nat:PREROUTING:1', 'filter:FORWARD:1', 'nat:POSTROUTING:policy'], 'forwarded out cni0 (bridged to port vethB)', 1],
+    ['IPv6 to another pod: bridged, hop limit unchanged', 'ipv6', fromA6, withCni0({ hairpin: false }), ['nat:PREROUTING:1', 'filter:FORWARD:1', 'nat:POSTROUTING:policy'], 'forwarded out cni0 (bridged to port vethB)', 5],
+    ['IPv6 with forwarding off: ip6_route_input still finds cni0, bridged', 'ipv6', fromA6, withCni0({ hairpin: false }, { ipv6Forward: false }), ['nat:PREROUTING:1', 'filter:FORWARD:1', 'nat:POSTROUTING:policy'], 'forwarded out cni0 (bridged to port vethB)', 5],
+    ['IPv6 back to the sender, hairpin off: dropped', 'ipv6', fromB6, withCni0({ hairpin: false }), ['nat:PREROUTING:1'], 'dropped by bridge cni0: the frame would leave by the port it came in on (hairpin mode off)', null],
+    ['IPv6 back to the sender, hairpin on, forwarding off: bridged back', 'ipv6', fromB6, withCni0({ hairpin: true }, { ipv6Forward: false }), ['nat:PREROUTING:1', 'filter:FORWARD:1', 'nat:POSTROUTING:policy'], 'forwarded out cni0 (bridged to port vethB)', 5],
+  ];
+  it.each(rows)('%s', (_n, fam, pkt, ctx, path, disp, ttl) => {
+    const o = expectPath(fam === 'ipv4' ? v4 : v6, pkt as never, path, disp, ctx);
+    if (ttl !== null) expect(o.packet.ttl).toBe(ttl);
+    const fwd = o.steps.filter((s) => s.hook === 'FORWARD');
+    if (o.disposition.text.includes('(bridged')) {
+      expect(o.packet.oif).toBe('cni0');
+      expect(fwd.length).toBeGreaterThan(0);
+      expect(fwd.every((s) => s.state.iif === 'cni0' && s.state.oif === 'cni0')).toBe(true);
+      const note = o.steps.find((s) => s.kind === 'route')!.note!;
+      expect(note).toMatch(/^bridged after DNAT: the new destination \S+ is behind cni0 port vethB/);
+      expect(note).toContain(fam === 'ipv4' ? 'not routed, TTL unchanged' : 'not routed, hop limit unchanged');
+    }
+    if (o.verdict === 'DROP') expect(fwd).toEqual([]);
+  });
+
+  it('ports unknown (no peers): a DNAT to another address is bridged, physdev-out unknown; back to the sender is a hairpin', () => {
+    const ctx = nodeContext();
+    ctx.interfaces = ctx.interfaces.map((i) => (i.name === 'cni0' ? { ...i, hairpin: false } : i));
+    const other = run(v4, fromA, ctx);
+    // physdev-out unknown: both physdev rules are explored
+    expect(other.outcomes.every((o) => o.packet.oif === 'cni0' && o.packet.ttl === 5)).toBe(true);
+    expect(other.outcomes[0]!.steps.find((s) => s.kind === 'rule' && s.hook === 'FORWARD')!.matched).toBe('unknown');
+    const self = run(v4, fromB, ctx).outcomes[0]!;
+    expect(self.disposition.text).toMatch(/hairpin mode off/);
+  });
+
+  it('bridge-nf-call-iptables=0: the DNAT happens in the IP stack, the packet is routed (TTL decremented, no hairpin check)', () => {
+    const ctx = withCni0({ hairpin: false }, { bridgeNfCallIptables: false });
+    const rs = rules(table('nat', ['-A PREROUTING -d 10.96.0.100/32 -j DNAT --to-destination 10.244.1.11']));
+    for (const pkt of [fromA, fromB]) {
+      const o = run(rs, pkt, ctx).outcomes[0]!;
+      expect(o.disposition.text).toBe('forwarded out cni0');
+      expect(o.packet.ttl).toBe(4);
+    }
+  });
+
+  it('ESTABLISHED: conntrack re-applies the DNAT in PREROUTING, so the flow stays bridged', () => {
+    const o = run(v4, { proto: 'tcp', src: '10.244.1.10', sport: 40000, dst: '10.96.0.100', dport: 80, iif: 'cni0', ctState: 'ESTABLISHED' }, withCni0({ hairpin: false })).outcomes[0]!;
+    expect(o.disposition.text).toBe('forwarded out cni0 (bridged to port vethB)');
+    expect(o.packet.ttl).toBe(64);
+  });
+});

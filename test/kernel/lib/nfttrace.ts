@@ -14,6 +14,13 @@
 import { LineProcess, nsRun, sleep } from './exec.js';
 
 export const TRACE_TABLE = 'iptscope_trace';
+/**
+ * A bridge-family table with one empty chain on the bridge's forward hook, before br_netfilter's
+ * own (priority -500 < 0): a traced frame the bridge forwards between two ports passes it, and its
+ * packet line names the ports (`iif "vetha" oif "vethb"`) — the kernel's physdev-in / physdev-out.
+ * It decides nothing and ends nothing.
+ */
+export const PHYS_TABLE = 'iptscope_phys';
 
 export type TraceEvent =
   | { kind: 'packet'; id: string; family: string; table: string; chain: string; info: string; line: string }
@@ -100,6 +107,10 @@ export async function installTraceTable(ns: string, bridge = false): Promise<voi
   chain postend { type filter hook postrouting priority 1000; policy accept; }
 }
 `;
+  text += `table bridge ${PHYS_TABLE} {
+  chain brforward { type filter hook forward priority -500; policy accept; }
+}
+`;
   if (bridge) {
     text += `table bridge ${TRACE_TABLE} {
   chain pre { type filter hook prerouting priority -350; policy accept; }
@@ -155,6 +166,26 @@ export interface KernelPath {
   finalSrc?: { addr: string; port?: number };
   /** skb mark at the terminal event (delivered / left): nft prints `meta mark 0x…` when non-zero. */
   finalMark?: number;
+  /** TTL / hop limit as the last IP hook saw it (`ip ttl N`, `ip6 hoplimit N`). */
+  finalTtl?: number;
+  /** Output interface at the last IP hook that had one (`oif "cni0"`). */
+  finalOif?: string;
+  /** Bridge ports of a frame the bridge forwarded (its forward hook: physdev-in / physdev-out). */
+  physIn?: string;
+  physOut?: string;
+}
+
+/** TTL (IPv4) or hop limit (IPv6) of a `packet:` info text. */
+export function packetTtl(info: string): number | undefined {
+  const m = /\b(?:ip ttl|ip6 hoplimit) (\d+)/.exec(info);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Input and output interfaces of a `packet:` info text. */
+export function packetIfaces(info: string): { iif?: string; oif?: string } {
+  const i = /\biif "([^"]+)"/.exec(info);
+  const o = /\boif "([^"]+)"/.exec(info);
+  return { ...(i ? { iif: i[1]! } : {}), ...(o ? { oif: o[1]! } : {}) };
 }
 
 /** Source of a `packet:` info text (`ip saddr X … tcp sport N`). */
@@ -272,6 +303,10 @@ export class TraceMonitor {
     const lines: string[] = [];
     let finalDst: KernelPath['finalDst'];
     let finalSrc: KernelPath['finalSrc'];
+    let finalTtl: number | undefined;
+    let finalOif: string | undefined;
+    let physIn: string | undefined;
+    let physOut: string | undefined;
     for (let k = first; k < i; k++) {
       const line = this.proc.lines[k]!;
       const e = parseTraceLine(line);
@@ -279,6 +314,14 @@ export class TraceMonitor {
       if (e.kind === 'packet') {
         finalDst = packetDst(e.info) ?? finalDst;
         finalSrc = packetSrc(e.info) ?? finalSrc;
+        const ifs = packetIfaces(e.info);
+        if (e.family === 'bridge' && e.table === PHYS_TABLE) {
+          physIn = ifs.iif;
+          physOut = ifs.oif;
+        } else if (e.family !== 'bridge') {
+          finalTtl = packetTtl(e.info) ?? finalTtl;
+          if (ifs.oif !== undefined) finalOif = ifs.oif;
+        }
       }
       if (e.kind !== 'packet') lines.push(line.replace(/^trace id \S+ /, ''));
       if (e.table === TRACE_TABLE || e.family !== family) continue;
@@ -289,7 +332,7 @@ export class TraceMonitor {
         path.push(`${e.table}:${e.chain}:policy`);
       }
     }
-    return { path, end, lines, finalDst, finalSrc, finalMark };
+    return { path, end, lines, finalDst, finalSrc, finalMark, finalTtl, finalOif, physIn, physOut };
   }
 
   async stop(): Promise<void> {
