@@ -113,6 +113,8 @@ export function createController(store: Store, engine: Engine | null, options: C
     if (typeof result === 'string') dispatch({ type: 'traceFailed', message: result });
     else {
       dispatch({ type: 'traced', result, ...extra });
+      // A re-trace after a reload leaves the focus and the view where the user is.
+      if (extra?.keepStep !== undefined) return;
       const s = store.getState();
       const n = result.outcomes.length;
       if (s.focus !== 'trace') dispatch({ type: 'focus', pane: 'trace' });

@@ -162,14 +162,15 @@ function followStep(s: AppState): AppState {
   return viewAt(s, loc, loc.row, stack.map((c) => ({ ...c, scroll: Math.max(0, c.cursor - 2) })));
 }
 
-function setTraceRow(s: AppState, row: number): AppState {
+/** Put the trace cursor on `row`; the Rules pane follows the step unless `follow` is false. */
+function setTraceRow(s: AppState, row: number, follow = true): AppState {
   const t = s.trace;
   const outcome = currentOutcome(s);
   if (!t || !outcome) return s;
   const rows = traceRows(outcome, t.verbose);
   const r = clamp(row, 0, rows.length - 1);
   const trace: TraceState = { ...t, row: r, scroll: scrollFor(r, t.scroll, s.viewport.trace, rows.length) };
-  return followStep({ ...s, trace });
+  return follow ? followStep({ ...s, trace }) : { ...s, trace };
 }
 
 /** Move the step cursor by `delta` steppable rows. */
@@ -508,10 +509,12 @@ export function reduce(s: AppState, a: Action): AppState {
       const trace: TraceState = { result: a.result, outcome, row: 0, scroll: 0, verbose: s.trace?.verbose ?? false, counted: count };
       const next: AppState = { ...s, simCommitted: committed, simPackets: s.simPackets + (count ? 1 : 0), trace, traceError: null };
       if (a.keepStep !== undefined) {
+        // A re-trace after a reload: the cursor goes back on the same step, and the Rules pane
+        // stays where the user is (the reload kept the view; it does not jump to the step).
         const o = a.result.outcomes[outcome];
         const rows = o ? traceRows(o, trace.verbose) : [];
         const r = rows.findIndex((row) => (row.kind === 'step' && row.step === a.keepStep) || (row.kind === 'fold' && row.from <= a.keepStep! && a.keepStep! <= row.to));
-        if (r >= 0) return setTraceRow(next, r);
+        return setTraceRow(next, r >= 0 ? r : firstRow(next), false);
       }
       return setTraceRow(next, firstRow(next));
     }

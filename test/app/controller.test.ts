@@ -158,6 +158,25 @@ describe('controller', () => {
     expect(s.trace!.row).toBe(step);
     expect(s.simPackets).toBe(1);
   });
+  it('a reload leaves the view and the focus where the user went after stepping', () => {
+    const { store, c } = setup();
+    c.runTrace({ ...emptyPacketForm(), src: '10.244.1.10', dst: '10.96.0.100', dport: '80' });
+    for (let i = 0; i < 3; i++) c.exec({ id: 'step', delta: 1 });
+    const step = store.getState().trace!.row;
+    const stepView = store.getState().view;
+    store.dispatch({ type: 'showChain', table: 'filter', chain: 'KUBE-FORWARD' });
+    store.dispatch({ type: 'focus', pane: 'rules' });
+    expect(store.getState().view).not.toEqual(stepView);
+    c.loaded(reloadPayload(store, loadedStore().getState().sourceText.replace('10.96.0.9/32', '10.96.0.8/32'), 'test.rules', 5_000_000));
+    const s = store.getState();
+    expect(s.view).toEqual({ table: 'filter', chain: 'KUBE-FORWARD' });
+    expect(s.focus).toBe('rules');
+    expect(s.trace!.row).toBe(step);
+    expect(s.changes.map((x) => `${x.kind} ${x.chain} ${x.position}`)).toEqual(['changed KUBE-SERVICES 1']);
+    // stepping again follows the packet as before
+    c.exec({ id: 'step', delta: 1 });
+    expect(store.getState().view?.table).toBe('nat');
+  });
   it('diff needs an earlier version', () => {
     const { store, c } = setup();
     c.exec({ id: 'diff' });
