@@ -192,8 +192,8 @@ export class Linker {
    * the body, which reports).
    */
   linkLazy(rule: ParsedRule, chains: ReadonlyMap<string, Chain>): boolean {
-    const name = rule.jump;
-    if (name === null) return true;
+    if (rule.jumpStart < 0) return true;
+    const name = rule.raw.slice(rule.jumpStart, rule.jumpEnd);
     const flags = rule.jumpFlags;
     if (VERDICT_NAMES.has(name)) return (flags & (JUMP_GOTO | JUMP_HAS_OPTIONS)) === 0;
     const target = chains.get(name);
@@ -203,7 +203,6 @@ export class Linker {
     }
     if ((flags & JUMP_HAS_OPTIONS) !== 0) return false;
     target.references++;
-    rule.jump = target.name;
     return true;
   }
 }

@@ -17,49 +17,65 @@ export interface RuleMaterializer {
   materialize(rule: ParsedRule): RuleBody;
 }
 
+/** What the rules of one chain share (one object per chain, not three fields per rule). */
+export interface ChainContext {
+  readonly table: TableName;
+  readonly chain: string;
+  readonly source: RuleMaterializer;
+}
+
 /** Target flags of a lazily parsed rule (what linking needs without the body). */
 export const JUMP_GOTO = 1;
 export const JUMP_HAS_OPTIONS = 2;
 
-/** A rule as the parser returns it (implements the model's Rule). */
+/**
+ * A rule as the parser returns it (implements the model's Rule). Kept small: a 400k-rule dump
+ * holds one per rule, and every byte of it is copied by the garbage collector while reading.
+ */
 export class ParsedRule implements Rule {
   position = 0;
   /** The body once parsed (always set for rules parsed eagerly). */
   body: RuleBody | null;
-  /** Target name as written (lazily parsed rules only, for linking), or null when no target. */
-  jump: string | null = null;
-  /** JUMP_* flags of `jump`. */
+  /** Lazily parsed rules: where the target's name is in `raw` ([jumpStart, jumpEnd)), -1 when none. */
+  jumpStart = -1;
+  jumpEnd = -1;
+  /** JUMP_* flags of the target. */
   jumpFlags = 0;
-  private sp: Span | undefined = undefined;
 
   constructor(
-    readonly table: TableName,
-    readonly chain: string,
+    readonly ctx: ChainContext,
     public counters: Counters | undefined,
     readonly raw: string,
     /** 1-based line and column (of the command word) in the file. */
     readonly line: number,
     readonly column: number,
-    readonly source: RuleMaterializer,
     body: RuleBody | null,
   ) {
     this.body = body;
   }
 
+  get table(): TableName {
+    return this.ctx.table;
+  }
+
+  get chain(): string {
+    return this.ctx.chain;
+  }
+
   get ip(): IpMatch {
-    return (this.body ?? this.source.materialize(this)).ip;
+    return (this.body ?? this.ctx.source.materialize(this)).ip;
   }
 
   get matches(): Match[] {
-    return (this.body ?? this.source.materialize(this)).matches;
+    return (this.body ?? this.ctx.source.materialize(this)).matches;
   }
 
   get target(): Target | null {
-    return (this.body ?? this.source.materialize(this)).target;
+    return (this.body ?? this.ctx.source.materialize(this)).target;
   }
 
   get span(): Span {
-    return (this.sp ??= { file: this.source.file, line: this.line, column: this.column, endColumn: this.raw.length + 1 });
+    return { file: this.ctx.source.file, line: this.line, column: this.column, endColumn: this.raw.length + 1 };
   }
 
   /** True when the body has been built (for tests and measurements). */

@@ -10,7 +10,7 @@ import { TABLE_HOOKS, TABLE_NAMES } from '../model.js';
 import { diag, type DiagnosticCode } from './diagnostics.js';
 import { MAX_CHAIN_NAME } from './known.js';
 import { Linker, linkRuleset } from './link.js';
-import { JUMP_GOTO, JUMP_HAS_OPTIONS, ParsedRule, type RuleMaterializer } from './parsed-rule.js';
+import { JUMP_GOTO, JUMP_HAS_OPTIONS, ParsedRule, type ChainContext, type RuleMaterializer } from './parsed-rule.js';
 import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, sameShapeWords, scanRule, shapeOf, type Plan, type PlanEnv, type Shape } from './plan.js';
 import { cidrOk, parseCidr, type AddressParse } from './address.js';
 import { counterValue, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
@@ -41,6 +41,8 @@ export interface TableBuild {
    * implicitly, in hook order), then user chains in declaration order.
    */
   chains: Map<string, Chain>;
+  /** The chains in insertion order (the order iptables-save prints their rules in), while no chain was deleted. */
+  order: Chain[] | null;
   committed: boolean;
   headerLine: number;
 }
@@ -213,6 +215,22 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     },
   };
 
+  // One context per chain, shared by its rules.
+  const contexts = new Map<Chain, ChainContext>();
+  let lastContext: ChainContext | null = null;
+  let lastContextChain: Chain | null = null;
+  const contextOf = (chain: Chain): ChainContext => {
+    if (chain === lastContextChain) return lastContext!;
+    let c = contexts.get(chain);
+    if (c === undefined) {
+      c = { table: chain.table, chain: chain.name, source: materializer };
+      contexts.set(chain, c);
+    }
+    lastContextChain = chain;
+    lastContext = c;
+    return c;
+  };
+
   // Shape plans (./plan.ts), once the family is settled (addresses and typed values depend on it).
   const plans = new Map<number, Plan>();
   const scanned = createScannedWords();
@@ -246,6 +264,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     return {
       table: { name, chains, span: { file, line, column: 1 } },
       chains,
+      order: [...chains.values()],
       committed: false,
       headerLine: line,
     };
@@ -266,11 +285,14 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   /** Find a chain for a command; reports and creates it (as a user chain) when undeclared. */
   let lastChain: Chain | undefined;
   let lastTable: TableBuild | undefined;
+  /** Index of lastChain in lastTable.order when known, else -1 (see fastRule). */
+  let cursor = -1;
   const chainFor = (t: TableBuild, name: string, lineNo: number, column: number, create: boolean): Chain | undefined => {
     // Dumps list a chain's rules together: the previous rule's chain is the usual answer.
     // (Reset whenever chains are deleted or a table starts.)
     if (lastChain !== undefined && lastTable === t && lastChain.name === name) return lastChain;
     const found = chainLookup(t, name, lineNo, column, create);
+    cursor = found !== undefined && t.order !== null ? locate(t.order, found, lastTable === t ? cursor : -1) : -1;
     lastChain = found;
     lastTable = t;
     return found;
@@ -286,6 +308,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     }
     const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span: undefined };
     t.chains.set(name, c);
+    t.order?.push(c);
     return c;
   };
 
@@ -311,6 +334,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     }
     const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span };
     t.chains.set(name, c);
+    t.order?.push(c);
     return c;
   };
 
@@ -523,12 +547,29 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     const end = line.indexOf(' ', i);
     if (end < 0 || line.charCodeAt(i) === QUOTE_CODE) return false;
     let chain: Chain | undefined;
-    if (lastChain !== undefined && lastTable === t && end - i === lastChain.name.length && line.startsWith(lastChain.name, i)) chain = lastChain;
+    if (lastChain !== undefined && lastTable === t && sameText(line, i, end, lastChain.name)) chain = lastChain;
     else {
-      const name = line.slice(i, end);
-      if (name.indexOf('"') >= 0) return false;
-      chain = t.chains.get(name);
-      if (chain === undefined) return false;
+      // iptables-save prints rules chain by chain in declaration order: the next chain is usually
+      // the next one declared (no hash lookup).
+      const order = t.order;
+      if (order !== null) {
+        const from = lastTable === t && cursor >= 0 ? cursor + 1 : 0;
+        const to = Math.min(order.length, from + 4);
+        for (let k = from; k < to; k++) {
+          if (sameText(line, i, end, order[k].name)) {
+            chain = order[k];
+            cursor = k;
+            break;
+          }
+        }
+      }
+      if (chain === undefined) {
+        const name = line.slice(i, end);
+        if (name.indexOf('"') >= 0) return false;
+        chain = t.chains.get(name);
+        if (chain === undefined) return false;
+        cursor = order !== null ? locate(order, chain, cursor) : -1;
+      }
       lastChain = chain;
       lastTable = t;
     }
@@ -539,9 +580,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     fillValues(plan, line, scanned);
     planEnv.family = family!;
     if (!checkPlan(plan, scanned, 0, planEnv)) return false;
-    const rule = new ParsedRule(t.table.name, chain.name, counters, line, lineNo, cmdCol, materializer, null);
+    const rule = new ParsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
     if (plan.target >= 0) {
-      rule.jump = scanned.text[plan.target];
+      rule.jumpStart = scanned.start[plan.target];
+      rule.jumpEnd = scanned.end[plan.target];
       rule.jumpFlags = plan.targetFlags;
     }
     chain.rules.push(rule);
@@ -561,12 +603,13 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         shape = shapeOf(words, from, isTargetExtension);
         const plan = plans.get(shape.hash);
         if (plan === undefined) record = [];
-        else if (sameShapeWords(plan, shape)) {
+        else if (sameShapeWords(plan, shape) && (plan.target < 0 || !words.quoted[from + plan.target])) {
           planEnv.family = family!;
           if (checkPlan(plan, words, from, planEnv)) {
-            const rule = new ParsedRule(t.table.name, chain.name, counters, line, lineNo, cmdCol, materializer, null);
+            const rule = new ParsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
             if (plan.target >= 0) {
-              rule.jump = words.text[from + plan.target];
+              rule.jumpStart = words.start[from + plan.target];
+              rule.jumpEnd = words.end[from + plan.target];
               rule.jumpFlags = plan.targetFlags;
             }
             chain.rules.push(rule);
@@ -576,7 +619,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       }
       const before = diagnostics.length + dropped;
       const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line, record);
-      const rule = new ParsedRule(t.table.name, chain.name, ruleParser.counters ?? counters, line, lineNo, cmdCol, materializer, body);
+      const rule = new ParsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
         const plan = learn(shape!, record, ruleParser.recordedOwners, body);
@@ -600,7 +643,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     };
     const parseRule = (chain: Chain, from: number): Rule => {
       const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line);
-      const rule = new ParsedRule(t.table.name, chain.name, ruleParser.counters ?? counters, line, lineNo, cmdCol, materializer, body);
+      const rule = new ParsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       return rule;
     };
@@ -733,6 +776,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
             continue;
           }
           t.chains.delete(name);
+          t.order = null;
           lastChain = undefined;
         }
         extraWords(wi + 2);
@@ -772,6 +816,21 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     diagnostics.push(diag('too-many-diagnostics', file, diagnostics[diagnostics.length - 1]?.line ?? 1, 1, `${dropped} more diagnostic(s) not shown`, ''));
   }
   return { ruleset, diagnostics };
+}
+
+/** True when line[start, end) is `text`. */
+function sameText(line: string, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let k = 0; k < text.length; k++) if (line.charCodeAt(start + k) !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Index of `chain` in `order`, looked for just after `cursor` (then from the start), or -1. */
+function locate(order: Chain[], chain: Chain, cursor: number): number {
+  const from = cursor + 1;
+  for (let k = from; k < order.length && k < from + 16; k++) if (order[k] === chain) return k;
+  for (let k = 0; k < order.length && k < 16; k++) if (order[k] === chain) return k;
+  return -1;
 }
 
 function firstBinaryColumn(line: string): number {

@@ -234,7 +234,10 @@ export function sameShape(plan: Plan, line: string, w: ScannedWords): boolean {
   for (let k = 0; k < n; k++) {
     if (w.kinds[k] !== kinds[k]) return false;
     const lit = plan.literals[k];
-    if (lit !== null && (w.end[k] - w.start[k] !== lit.length || !line.startsWith(lit, w.start[k]))) return false;
+    if (lit === null) continue;
+    const start = w.start[k];
+    if (w.end[k] - start !== lit.length) return false;
+    for (let c = 0; c < lit.length; c++) if (line.charCodeAt(start + c) !== lit.charCodeAt(c)) return false;
   }
   return true;
 }
