@@ -9,7 +9,8 @@
  * Rates: successive live samples of the real counters give packets/s and bytes/s per rule and per
  * chain, with a short history per rule for sparklines.
  */
-import type { Counters } from '../core/model.js';
+import type { Counters, Ruleset, TableName } from '../core/model.js';
+import { ruleIdentity } from './changes.js';
 import type { Outcome, PacketSpec } from '../core/netfilter/types.js';
 import type { AppState, RateState } from './state.js';
 import { chainKey, ruleKey } from './state.js';
@@ -48,6 +49,65 @@ export function addCounts(a: Map<string, Counters>, b: Map<string, Counters>): M
     } else out.set(k, { ...v });
   }
   return out;
+}
+
+/**
+ * Simulated counters carried across a reload: counters are keyed by rule position, so each
+ * counted rule is found again in the new ruleset by its identity (raw line without counters, and
+ * which occurrence of it in its chain) — a rule inserted above does not move the counts onto its
+ * neighbour. Counts of rules (and chains) that are gone are dropped; policies keep theirs. Only
+ * the chains holding counts are looked at.
+ */
+export function remapCounts(counts: Map<string, Counters>, before: Ruleset, after: Ruleset): Map<string, Counters> {
+  const out = new Map<string, Counters>();
+  /** Per new chain: identity → positions (in order). */
+  const found = new Map<string, Map<string, number[]> | null>();
+  const positionsIn = (table: TableName, chain: string): Map<string, number[]> | null => {
+    const key = `${table}:${chain}`;
+    let m = found.get(key);
+    if (m !== undefined) return m;
+    const c = after.tables.get(table)?.chains.get(chain);
+    m = c ? new Map() : null;
+    if (c && m) for (const r of c.rules) {
+      const id = ruleIdentity(r);
+      const list = m.get(id);
+      if (list) list.push(r.position);
+      else m.set(id, [r.position]);
+    }
+    found.set(key, m);
+    return m;
+  };
+  for (const [key, v] of counts) {
+    const { table, chain, rule } = splitKey(key);
+    if (rule === 'policy') {
+      if (after.tables.get(table)?.chains.has(chain)) out.set(key, { ...v });
+      continue;
+    }
+    const old = before.tables.get(table)?.chains.get(chain);
+    const r = old?.rules[rule - 1];
+    const now = positionsIn(table, chain);
+    if (!r || !now) continue;
+    const id = ruleIdentity(r);
+    // Which occurrence of this rule text in its chain (identical rules stay apart).
+    let k = 0;
+    for (let i = 0; i < rule - 1; i++) if (old!.rules[i].raw === r.raw || ruleIdentity(old!.rules[i]) === id) k++;
+    const pos = now.get(id)?.[k];
+    if (pos === undefined) continue;
+    const nk = ruleKey(table, chain, pos);
+    const c = out.get(nk);
+    if (c) {
+      c.packets += v.packets;
+      c.bytes += v.bytes;
+    } else out.set(nk, { ...v });
+  }
+  return out;
+}
+
+function splitKey(key: string): { table: TableName; chain: string; rule: number | 'policy' } {
+  const first = key.indexOf(':');
+  const last = key.lastIndexOf(':');
+  const r = key.slice(last + 1);
+  return { table: key.slice(0, first) as TableName, chain: key.slice(first + 1, last), rule: r === 'policy' ? 'policy' : Number(r) };
 }
 
 /** The simulated counter of one key: committed traces plus the trace being looked at. */

@@ -6,7 +6,7 @@
 import type { Chain, Ruleset, TableName } from '../core/model.js';
 import { assertNever } from '../core/model.js';
 import type { Action, LoadPayload } from './actions.js';
-import { addCounts, currentTraceCounts, nextRates, outcomeCounts } from './counters.js';
+import { addCounts, currentTraceCounts, nextRates, outcomeCounts, remapCounts } from './counters.js';
 import { overlayItems, overlayRowCount } from './overlays.js';
 import { PACKET_FIELDS, specToForm } from './packet-form.js';
 import {
@@ -112,9 +112,11 @@ function load(s: AppState, p: LoadPayload): AppState {
     const rows = chainRows(next).length;
     next = { ...next, chainsCursor: clamp(s.chainsCursor, 0, Math.max(0, rows - 1)) };
     if (view) next = viewAt(next, view, s.view && view === s.view ? s.rulesCursor : 0, crumbs);
-    // The trace refers to the old ruleset's rules: its counts are kept, and the controller
-    // re-traces the kept packet on the new rules (without counting it twice).
-    return { ...next, simCommitted: addCounts(s.simCommitted, currentTraceCounts(s)), trace: null };
+    // The trace refers to the old ruleset's rules: its counts are kept (on the same rules in the
+    // new ruleset), and the controller re-traces the kept packet on the new rules (without
+    // counting it twice).
+    const committed = addCounts(s.simCommitted, currentTraceCounts(s));
+    return { ...next, simCommitted: committed.size > 0 ? remapCounts(committed, s.ruleset, rs) : committed, trace: null };
   }
   const view = defaultView(rs);
   next = { ...next, changes: [], changedAt: null, previous: null, trace: null, traceError: null, breadcrumb: [], search: null };

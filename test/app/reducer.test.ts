@@ -285,6 +285,40 @@ describe('reloads, failures, a file that goes away', () => {
   });
 });
 
+describe('simulated counters across a reload stay on their rules', () => {
+  const top = '[0:0] -A KUBE-SERVICES -d 10.96.0.50/32 -p udp -m udp --dport 53 -j KUBE-SVC-AAA\n';
+  const cases: { name: string; text: string; want: [string, number | null][] }[] = [
+    {
+      name: 'a rule inserted above moves the count with its rule',
+      text: DUMP.replace('[0:0] -A KUBE-SERVICES -d 10.96.0.9/32', top + '[0:0] -A KUBE-SERVICES -d 10.96.0.9/32'),
+      want: [[ruleKey('nat', 'KUBE-SERVICES', 3), 1], [ruleKey('nat', 'KUBE-SERVICES', 2), null], [ruleKey('nat', 'KUBE-SVC-AAA', 1), 1], [ruleKey('filter', 'FORWARD', 'policy'), 1]],
+    },
+    {
+      name: 'only counters changed: every count where it was',
+      text: DUMP.replace('[7:420]', '[9:540]'),
+      want: [[ruleKey('nat', 'KUBE-SERVICES', 2), 1], [ruleKey('nat', 'KUBE-SEP-1', 2), 1], [ruleKey('nat', 'PREROUTING', 1), 1]],
+    },
+    {
+      name: 'a counted rule removed: its count goes with it',
+      text: DUMP.replace('[0:0] -A KUBE-SEP-1 -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.1.11:80\n', ''),
+      want: [[ruleKey('nat', 'KUBE-SEP-1', 2), null], [ruleKey('nat', 'KUBE-SEP-1', 1), null], [ruleKey('nat', 'KUBE-SVC-AAA', 1), 1]],
+    },
+    {
+      name: 'a counted chain removed: its counts go',
+      text: DUMP.replace(':KUBE-FORWARD - [0:0]\n', '').replace(/.*KUBE-FORWARD.*\n/g, ''),
+      want: [[ruleKey('filter', 'FORWARD', 1), null], [ruleKey('filter', 'FORWARD', 'policy'), 1]],
+    },
+  ];
+  it.each(cases)('$name', ({ text, want }) => {
+    const store = loadedStore();
+    store.dispatch({ type: 'traced', result: clusterIpTrace() });
+    store.dispatch({ type: 'loaded', payload: reloadPayload(store, text) });
+    const s = store.getState();
+    expect(s.trace).toBeNull(); // the controller re-traces (not counted); the counts are committed
+    for (const [key, packets] of want) expect([key, simCounter(s, key)?.packets ?? null]).toEqual([key, packets]);
+  });
+});
+
 describe('live rates', () => {
   it('records rates and history; sort by rate reorders the Rules pane keeping the selected rule', () => {
     const store = loadedStore();
