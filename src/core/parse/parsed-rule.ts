@@ -32,27 +32,29 @@ export const JUMP_HAS_OPTIONS = 2;
  * A rule as the parser returns it (implements the model's Rule). Kept small: a 400k-rule dump
  * holds one per rule, and every byte of it is copied by the garbage collector while reading.
  */
-export class ParsedRule implements Rule {
-  position = 0;
+export interface ParsedRule extends Rule {
+  readonly ctx: ChainContext;
   /** The body once parsed (always set for rules parsed eagerly). */
   body: RuleBody | null;
   /** Lazily parsed rules: where the target's name is in `raw` ([jumpStart, jumpEnd)), -1 when none. */
-  jumpStart = -1;
-  jumpEnd = -1;
+  jumpStart: number;
+  jumpEnd: number;
   /** JUMP_* flags of the target. */
-  jumpFlags = 0;
+  jumpFlags: number;
+  /** 1-based line and column (of the command word) in the file. */
+  readonly line: number;
+  readonly column: number;
+  /** True when the body has been built (for tests and measurements). */
+  readonly materialized: boolean;
+}
 
-  constructor(
-    readonly ctx: ChainContext,
-    public counters: Counters | undefined,
-    readonly raw: string,
-    /** 1-based line and column (of the command word) in the file. */
-    readonly line: number,
-    readonly column: number,
-    body: RuleBody | null,
-  ) {
-    this.body = body;
-  }
+/** What every ParsedRule inherits: the parts computed from its fields (never constructed). */
+abstract class RuleParts {
+  declare ctx: ChainContext;
+  declare body: RuleBody | null;
+  declare raw: string;
+  declare line: number;
+  declare column: number;
 
   get table(): TableName {
     return this.ctx.table;
@@ -63,23 +65,33 @@ export class ParsedRule implements Rule {
   }
 
   get ip(): IpMatch {
-    return (this.body ?? this.ctx.source.materialize(this)).ip;
+    return (this.body ?? this.ctx.source.materialize(this as unknown as ParsedRule)).ip;
   }
 
   get matches(): Match[] {
-    return (this.body ?? this.ctx.source.materialize(this)).matches;
+    return (this.body ?? this.ctx.source.materialize(this as unknown as ParsedRule)).matches;
   }
 
   get target(): Target | null {
-    return (this.body ?? this.ctx.source.materialize(this)).target;
+    return (this.body ?? this.ctx.source.materialize(this as unknown as ParsedRule)).target;
   }
 
   get span(): Span {
     return { file: this.ctx.source.file, line: this.line, column: this.column, endColumn: this.raw.length + 1 };
   }
 
-  /** True when the body has been built (for tests and measurements). */
   get materialized(): boolean {
     return this.body !== null;
   }
+}
+const PROTO = RuleParts.prototype;
+
+/**
+ * Make a rule. An object literal rather than `new` of a class: V8 allocates literals of a site
+ * whose objects live long straight into the old generation (allocation-site pretenuring), while
+ * class instances are copied through the young generation first — on a 320k-rule dump that was
+ * a third of the time spent collecting garbage.
+ */
+export function parsedRule(ctx: ChainContext, counters: Counters | undefined, raw: string, line: number, column: number, body: RuleBody | null): ParsedRule {
+  return { __proto__: PROTO, ctx, position: 0, counters, raw, line, column, body, jumpStart: -1, jumpEnd: -1, jumpFlags: 0 } as unknown as ParsedRule;
 }

@@ -10,10 +10,10 @@ import { TABLE_HOOKS, TABLE_NAMES } from '../model.js';
 import { diag, type DiagnosticCode } from './diagnostics.js';
 import { MAX_CHAIN_NAME } from './known.js';
 import { Linker, linkRuleset } from './link.js';
-import { JUMP_GOTO, JUMP_HAS_OPTIONS, ParsedRule, type ChainContext, type RuleMaterializer } from './parsed-rule.js';
+import { JUMP_GOTO, JUMP_HAS_OPTIONS, parsedRule, type ChainContext, type ParsedRule, type RuleMaterializer } from './parsed-rule.js';
 import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, sameShapeWords, scanRule, shapeOf, type Plan, type PlanEnv, type Shape } from './plan.js';
 import { cidrOk, parseCidr, type AddressParse } from './address.js';
-import { counterValue, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
+import { counterValue, exact, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
 import { SpecCache } from './specs.js';
 import { createWords, tokenize, type Words } from './tokenize.js';
 
@@ -285,12 +285,22 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   /** Find a chain for a command; reports and creates it (as a user chain) when undeclared. */
   let lastChain: Chain | undefined;
   let lastTable: TableBuild | undefined;
+  /**
+   * The rules of the chain being left get an exact-size array: a pushed-to array keeps spare
+   * capacity (17 slots after one push), and a kube-proxy dump has 100k chains of two rules.
+   */
+  const leaveChain = (): void => {
+    if (lastChain === undefined) return;
+    const n = lastChain.rules.length;
+    if (n > 0 && n <= 4) lastChain.rules = exact(lastChain.rules);
+  };
   /** Index of lastChain in lastTable.order when known, else -1 (see fastRule). */
   let cursor = -1;
   const chainFor = (t: TableBuild, name: string, lineNo: number, column: number, create: boolean): Chain | undefined => {
     // Dumps list a chain's rules together: the previous rule's chain is the usual answer.
     // (Reset whenever chains are deleted or a table starts.)
     if (lastChain !== undefined && lastTable === t && lastChain.name === name) return lastChain;
+    leaveChain();
     const found = chainLookup(t, name, lineNo, column, create);
     cursor = found !== undefined && t.order !== null ? locate(t.order, found, lastTable === t ? cursor : -1) : -1;
     lastChain = found;
@@ -570,6 +580,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         if (chain === undefined) return false;
         cursor = order !== null ? locate(order, chain, cursor) : -1;
       }
+      leaveChain();
       lastChain = chain;
       lastTable = t;
     }
@@ -580,7 +591,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     fillValues(plan, line, scanned);
     planEnv.family = family!;
     if (!checkPlan(plan, scanned, 0, planEnv)) return false;
-    const rule = new ParsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
+    const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
     if (plan.target >= 0) {
       rule.jumpStart = scanned.start[plan.target];
       rule.jumpEnd = scanned.end[plan.target];
@@ -606,7 +617,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         else if (sameShapeWords(plan, shape) && (plan.target < 0 || !words.quoted[from + plan.target])) {
           planEnv.family = family!;
           if (checkPlan(plan, words, from, planEnv)) {
-            const rule = new ParsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
+            const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
             if (plan.target >= 0) {
               rule.jumpStart = words.start[from + plan.target];
               rule.jumpEnd = words.end[from + plan.target];
@@ -619,7 +630,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       }
       const before = diagnostics.length + dropped;
       const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line, record);
-      const rule = new ParsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
+      const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
         const plan = learn(shape!, record, ruleParser.recordedOwners, body);
@@ -643,7 +654,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     };
     const parseRule = (chain: Chain, from: number): Rule => {
       const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line);
-      const rule = new ParsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
+      const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       return rule;
     };

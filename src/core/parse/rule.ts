@@ -192,7 +192,7 @@ function isDigitsWord(s: string): boolean {
  * allocation sites, so V8 can allocate these long-lived arrays straight in old space
  * (pretenuring) instead of copying them through the young generation.
  */
-function exact<T>(a: T[]): T[] {
+export function exact<T>(a: T[]): T[] {
   switch (a.length) {
     case 1:
       return [a[0]];
