@@ -357,6 +357,9 @@ export class Run {
     p.iif = iif;
     this.useDefault(DEFAULT_KEYS.interfaces);
     const br = host.ifaces.get(iif);
+    // A frame arriving on a bridge came in by one of its ports: the sender's, when the context
+    // says which port that is (physdev-in, as br_netfilter records it for every hook).
+    if (br?.isBridge && p.physIn === undefined) p.physIn = host.bridgePeer(iif, p.src)?.port;
     const v4 = this.env.family === 'ipv4';
     const brKey = v4 ? DEFAULT_KEYS.bridge : DEFAULT_KEYS.bridge6;
     // br_netfilter: every IP frame arriving on a port of a bridge that calls ip(6)tables passes
@@ -403,6 +406,7 @@ export class Run {
     if (bridged) {
       p.oif = iif;
       p.oifUnknown = false;
+      if (p.physOut === undefined) p.physOut = host.bridgePeer(iif, p.dst)?.port;
       this.note('route', 'PREROUTING', `bridged: ${p.dst.text} is on ${iif} → FORWARD out ${iif}${p.physOut ? ` (port ${p.physOut})` : ''}`);
       const fwd = this.hook('FORWARD');
       if (fwd) return fwd;
@@ -441,7 +445,6 @@ export class Run {
     const p = this.pkt;
     const host = this.env.host;
     const inPeer = host.bridgePeer(bridge, srcBefore);
-    if (p.physIn === undefined && inPeer?.port !== undefined) p.physIn = inPeer.port;
     const outPeer = host.bridgePeer(bridge, p.dst);
     const outPort = p.physOut ?? outPeer?.port;
     // Is the new destination behind the port the frame came in on? By port name when both are

@@ -508,6 +508,18 @@ describe('bridged DNAT (br_nf_pre_routing_finish: a DNAT back into the bridge th
     }
   });
 
+  it('the context names the ports: a plain bridged frame knows physdev-in/-out, a routed one physdev-in', () => {
+    const rs = rules(table('filter', ['-A FORWARD -m physdev --physdev-in vethA --physdev-out vethB -j ACCEPT', '-A FORWARD -m physdev --physdev-in vethA ! --physdev-is-bridged -j ACCEPT'], { FORWARD: 'DROP' }));
+    const ctx = withCni0({ hairpin: false });
+    const bridged = expectPath(rs, { proto: 'icmp', src: '10.244.1.10', dst: '10.244.1.11', iif: 'cni0' }, ['filter:FORWARD:1'], 'bridged out cni0 (port vethB)', ctx);
+    expect([bridged.packet.physIn, bridged.packet.physOut]).toEqual(['vethA', 'vethB']);
+    const routed = expectPath(rs, { proto: 'icmp', src: '10.244.1.10', dst: '8.8.8.8', iif: 'cni0' }, ['filter:FORWARD:2'], 'forwarded out eth0', ctx);
+    expect(routed.packet.physIn).toBeUndefined(); // only bridged packets carry the ports in their state
+    // a port the packet names wins over the context
+    const given = run(rs, { proto: 'icmp', src: '10.244.1.10', dst: '10.244.1.11', iif: 'cni0', physIn: 'vethX' }, ctx).outcomes[0]!;
+    expect(given.verdict).toBe('DROP');
+  });
+
   it('ESTABLISHED: conntrack re-applies the DNAT in PREROUTING, so the flow stays bridged', () => {
     const o = run(v4, { proto: 'tcp', src: '10.244.1.10', sport: 40000, dst: '10.96.0.100', dport: 80, iif: 'cni0', ctState: 'ESTABLISHED' }, withCni0({ hairpin: false })).outcomes[0]!;
     expect(o.disposition.text).toBe('forwarded out cni0 (bridged to port vethB)');
