@@ -322,19 +322,24 @@ export class Host implements HostView {
    * harness names the veths that way). `peer` identifies the port even without a name.
    */
   bridgePeer(bridge: string, ip: Ip): { peer: string; port?: string } | undefined {
-    const behind = (this.ctx.peers ?? []).filter((x) => x.iface === bridge);
-    const ports = this.ifaces.get(bridge)?.ports ?? [];
-    for (let i = 0; i < behind.length; i++) {
-      const peer = behind[i]!;
-      const owns = peer.addresses.some((a) => {
-        const pi = parseIp(a.split('/')[0]!);
-        return pi !== null && pi.family === ip.family && pi.w.every((x, k) => x === ip.w[k]);
-      });
-      if (!owns) continue;
-      return ports.length === behind.length ? { peer: peer.name, port: ports[i]! } : { peer: peer.name };
+    let peers = this.bridgePeers.get(bridge);
+    if (peers === undefined) {
+      // Compiled once per bridge: the peers behind it with their parsed addresses.
+      const behind = (this.ctx.peers ?? []).filter((x) => x.iface === bridge);
+      const ports = this.ifaces.get(bridge)?.ports ?? [];
+      peers = behind.map((peer, i) => ({
+        found: ports.length === behind.length ? { peer: peer.name, port: ports[i]! } : { peer: peer.name },
+        keys: new Set(peer.addresses.map((a) => parseIp(a.split('/')[0]!)).filter((x): x is Ip => x !== null).map((x) => ipKey(x))),
+      }));
+      this.bridgePeers.set(bridge, peers);
     }
+    if (peers.length === 0) return undefined;
+    const k = ipKey(ip);
+    for (const x of peers) if (x.keys.has(k)) return x.found;
     return undefined;
   }
+
+  private readonly bridgePeers = new Map<string, { found: { peer: string; port?: string }; keys: Set<string> }[]>();
 
   /** Is the address inside a connected subnet of this interface (and not its own address)? */
   onLink(iface: string, ip: Ip): boolean {
