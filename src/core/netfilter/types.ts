@@ -90,10 +90,12 @@ export interface InterfaceSpec {
   ports?: string[];
   /**
    * For a bridge: its ports are in hairpin mode (`bridge link set dev PORT hairpin on`), so a frame
-   * may leave through the port it came in on — needed for a pod reaching itself via a clusterIP.
-   * The engine ignores it; the kernel harness sets it on every port of the bridge.
+   * may leave through the port it came in on — needed for a pod reaching itself via a clusterIP
+   * (br_netfilter's bridged DNAT; without it the bridge drops that frame). The kernel harness sets
+   * it on every port of the bridge.
    */
-  hairpin?: boolean;  /**
+  hairpin?: boolean;
+  /**
    * Multicast groups joined on this interface (`ip maddr`), besides the ones the kernel always
    * joins (224.0.0.1; ff02::1, ff01::1, the solicited-node groups of its IPv6 addresses, ff02::2
    * when forwarding). A group not joined is dropped by the input route.
@@ -114,8 +116,10 @@ export interface RouteSpec {
 }
 
 /**
- * A host the kernel harness creates behind one of the node's interfaces (a pod, a client). The
- * engine ignores it; the harness builds a namespace for it so the scenario's packets can be sent.
+ * A host the kernel harness creates behind one of the node's interfaces (a pod, a client); the
+ * harness builds a namespace for it so the scenario's packets can be sent. The engine reads peers
+ * behind a bridge to know which bridge port an address sits behind (physdev-in/-out, hairpin):
+ * the i-th peer behind the bridge is on the bridge's i-th `ports` entry when it lists one per peer.
  */
 export interface PeerSpec {
   name: string;
