@@ -584,10 +584,11 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       lastChain = chain;
       lastTable = t;
     }
-    const h = scanRule(line, end + 1, scanned, isTargetExtension);
+    const h = scanRule(line, end + 1, scanned, isTargetExtension, env.specs.maxTargetName);
     if (h === -1) return false;
-    const plan = plans.get(h);
-    if (plan === undefined || !sameShape(plan, line, scanned)) return false;
+    let plan: Plan | null | undefined = plans.get(h);
+    while (plan !== undefined && plan !== null && !sameShape(plan, line, scanned)) plan = plan.next;
+    if (plan === undefined || plan === null) return false;
     fillValues(plan, line, scanned);
     planEnv.family = family!;
     if (!checkPlan(plan, scanned, 0, planEnv)) return false;
@@ -612,9 +613,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       let record: (WordRole | undefined)[] | undefined;
       if (lazy && familyStrong && words.unterminatedQuote < 0) {
         shape = shapeOf(words, from, isTargetExtension);
-        const plan = plans.get(shape.hash);
-        if (plan === undefined) record = [];
-        else if (sameShapeWords(plan, shape) && (plan.target < 0 || !words.quoted[from + plan.target])) {
+        let plan: Plan | null | undefined = plans.get(shape.hash);
+        while (plan !== undefined && plan !== null && !sameShapeWords(plan, shape)) plan = plan.next;
+        if (plan === undefined || plan === null) record = [];
+        else if (plan.target < 0 || !words.quoted[from + plan.target]) {
           planEnv.family = family!;
           if (checkPlan(plan, words, from, planEnv)) {
             const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
@@ -634,7 +636,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
         const plan = learn(shape!, record, ruleParser.recordedOwners, body);
-        if (plan !== null) plans.set(plan.hash, plan);
+        if (plan !== null) {
+          plan.next = plans.get(plan.hash) ?? null;
+          plans.set(plan.hash, plan);
+        }
       }
       chain.rules.push(rule);
       return;

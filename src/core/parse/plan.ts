@@ -52,8 +52,10 @@ export interface Plan {
   kinds: Uint8Array;
   literals: (string | null)[];
   hash: number;
-  /** Offsets of every word the checks read (values, the target name). */
+  /** Offsets of every word the checks read. */
   valueWords: number[];
+  /** Another plan whose shape has the same hash (hashes are cheap and may collide). */
+  next: Plan | null;
 }
 
 /** What checking needs from the parse. */
@@ -131,7 +133,7 @@ export function shapeOf(w: Words, from: number, isTargetExtension: (name: string
     h = Math.imul(h ^ kind, FNV);
     if (kind <= WordKind.QuotedLiteral) {
       literals[k - from] = word;
-      for (let c = 0; c < word.length; c++) h = Math.imul(h ^ word.charCodeAt(c), FNV);
+      h = literalHash(h, word, 0, word.length);
     }
   }
   return { kinds, literals, hash: h };
@@ -149,6 +151,7 @@ export function createScannedWords(): ScannedWords {
 const SPACE = 32;
 const QUOTE = 34;
 
+
 /**
  * Read the rule words of `line` from column `i` straight from its characters: boundaries, kinds
  * and the shape hash (the same as `shapeOf` of the tokenized words), without cutting the words out.
@@ -156,7 +159,7 @@ const QUOTE = 34;
  * closed) — the caller then takes the general path. `start`/`end` of a quoted word are those of
  * its content (inside the quotes).
  */
-export function scanRule(line: string, i: number, w: ScannedWords, isTargetExtension: (name: string) => boolean): number {
+export function scanRule(line: string, i: number, w: ScannedWords, isTargetExtension: (name: string) => boolean, maxTargetName: number): number {
   const n = line.length;
   let count = 0;
   let h = 0x811c9dc5 | 0;
@@ -192,7 +195,8 @@ export function scanRule(line: string, i: number, w: ScannedWords, isTargetExten
     let kind: WordKind;
     const len = end - start;
     if (sel !== 0) {
-      kind = sel === 2 && !isTargetExtension(line.slice(start, end)) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
+      // (A name longer than every target extension's is not one: no need to cut it out.)
+      kind = sel === 2 && (len > maxTargetName || !isTargetExtension(line.slice(start, end))) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
       sel = 0;
     } else if (!q && ((len === 1 && c0 === 33) || (len > 1 && c0 === DASH))) {
       kind = WordKind.Literal;
@@ -209,11 +213,25 @@ export function scanRule(line: string, i: number, w: ScannedWords, isTargetExten
     w.quoted[count] = q;
     count++;
     h = Math.imul(h ^ kind, FNV);
-    if (kind <= WordKind.QuotedLiteral) for (let c = start; c < end; c++) h = Math.imul(h ^ line.charCodeAt(c), FNV);
+    if (kind <= WordKind.QuotedLiteral) h = literalHash(h, line, start, end);
   }
   // Tabs, CRs and backslashes change how iptables splits words: leave those lines to the tokenizer.
   w.count = count;
   return h;
+}
+
+/**
+ * The part of the shape hash of the literal text[start, end): its length and its first, third and
+ * last characters (`--dport`/`--sport`, `tcp`/`udp` differ there). Cheap on purpose: shapes with
+ * the same hash are told apart by `sameShape`, which compares every literal.
+ */
+function literalHash(h: number, text: string, start: number, end: number): number {
+  const len = end - start;
+  if (len === 0) return Math.imul(h, FNV);
+  h = Math.imul(h ^ len, FNV);
+  h = Math.imul(h ^ text.charCodeAt(start), FNV);
+  h = Math.imul(h ^ text.charCodeAt(start + (len > 2 ? 2 : len - 1)), FNV);
+  return Math.imul(h ^ text.charCodeAt(end - 1), FNV);
 }
 
 /** `selector` of the word at [start, start + len) without cutting it out. */
@@ -274,7 +292,7 @@ export function makePlan(
   extOf: (owner: RecordedOwner) => ExtensionBase<unknown> | null,
   targetFlags: number,
 ): Plan {
-  const plan: Plan = { addresses: [], interfaces: [], target: -1, targetFlags, typed: [], kinds: shape.kinds, literals: shape.literals, hash: shape.hash, valueWords: [] };
+  const plan: Plan = { addresses: [], interfaces: [], target: -1, targetFlags, typed: [], kinds: shape.kinds, literals: shape.literals, hash: shape.hash, valueWords: [], next: null };
   const argWords: number[][][] = owners.map((o) => o.options.map((x) => new Array<number>(x.args).fill(-1)));
   for (let k = 0; k < record.length; k++) {
     const r = record[k];
@@ -312,7 +330,6 @@ export function makePlan(
     plan.typed.push({ ext, options, single: count === 1 ? single : -1, cache: REPEATING.has(o.name) ? new Map() : null, lastKey: null, lastOk: false });
   });
   const read = new Set<number>([...plan.addresses, ...plan.interfaces, ...plan.typed.flatMap((o) => o.options.flatMap((x) => x.args))]);
-  if (plan.target >= 0) read.add(plan.target);
   plan.valueWords = [...read].sort((a, b) => a - b);
   return plan;
 }

@@ -69,6 +69,8 @@ export class SpecCache {
   private readonly targets = new Map<string, ResolvedSpec | null>();
   /** Every target name with an option table (registry and the parser's own table). */
   private readonly targetSet: ReadonlySet<string> = new Set([...targetNames(), ...Object.keys(KNOWN_TARGETS)]);
+  /** Length of the longest name in targetSet. */
+  readonly maxTargetName = Math.max(0, ...[...this.targetSet].map((n) => n.length));
 
   match(name: string): ResolvedSpec | null {
     let s = this.matches.get(name);
