@@ -43,6 +43,8 @@ export interface TableBuild {
   chains: Map<string, Chain>;
   /** The chains in insertion order (the order iptables-save prints their rules in), while no chain was deleted. */
   order: Chain[] | null;
+  /** The rules' context of each chain of `order`. */
+  contexts: ChainContext[];
   committed: boolean;
   headerLine: number;
 }
@@ -219,12 +221,18 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   const contexts = new Map<Chain, ChainContext>();
   let lastContext: ChainContext | null = null;
   let lastContextChain: Chain | null = null;
+  const newContext = (chain: Chain): ChainContext => ({ table: chain.table, chain: chain.name, source: materializer });
   const contextOf = (chain: Chain): ChainContext => {
     if (chain === lastContextChain) return lastContext!;
-    let c = contexts.get(chain);
-    if (c === undefined) {
-      c = { table: chain.table, chain: chain.name, source: materializer };
-      contexts.set(chain, c);
+    let c: ChainContext | undefined;
+    const t = tables.get(chain.table);
+    if (t !== undefined && t.order !== null && cursor >= 0 && t.order[cursor] === chain) c = t.contexts[cursor];
+    else {
+      c = contexts.get(chain);
+      if (c === undefined) {
+        c = newContext(chain);
+        contexts.set(chain, c);
+      }
     }
     lastContextChain = chain;
     lastContext = c;
@@ -265,6 +273,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       table: { name, chains, span: { file, line, column: 1 } },
       chains,
       order: [...chains.values()],
+      contexts: [...chains.values()].map(newContext),
       committed: false,
       headerLine: line,
     };
@@ -318,7 +327,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     }
     const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span: undefined };
     t.chains.set(name, c);
-    t.order?.push(c);
+    if (t.order !== null) {
+      t.order.push(c);
+      t.contexts.push(newContext(c));
+    }
     return c;
   };
 
@@ -344,7 +356,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     }
     const c: Chain = { name, table: t.table.name, builtin: false, policy: null, counters: undefined, rules: [], references: 0, span };
     t.chains.set(name, c);
-    t.order?.push(c);
+    if (t.order !== null) {
+      t.order.push(c);
+      t.contexts.push(newContext(c));
+    }
     return c;
   };
 
