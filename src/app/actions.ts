@@ -7,7 +7,7 @@ import type { HostContext, TraceResult } from '../core/netfilter/types.js';
 import type { ScenarioPacket } from '../core/scenario.js';
 import type { Rate } from './counters.js';
 import type { PacketForm } from './packet-form.js';
-import type { DiffState, Flash, InputKind, OverlayKind, PaneId, RuleChange, SourceInfo, Viewport } from './state.js';
+import type { ChainLive, DiffState, Flash, InputKind, OverlayKind, PaneId, RuleChange, SourceInfo, Viewport } from './state.js';
 
 /** A loaded source, reduced to what the state keeps. */
 export interface LoadPayload {
@@ -34,7 +34,8 @@ export type Action =
   | { type: 'loaded'; payload: LoadPayload }
   | { type: 'reloadFailed'; message: string; diagnostics: Diagnostic[]; text?: string }
   | { type: 'gone'; path: string }
-  | { type: 'countersSampled'; at: number; rules: Map<string, Rate>; chains: Map<string, Rate>; counters?: Map<string, Counters> }
+  /** A live counter read: rules per chain (`table:chain`), chain rates, policy rates. */
+  | { type: 'countersSampled'; at: number; rules: Map<string, ChainLive>; chains: Map<string, Rate>; policies?: Map<string, Rate> }
   | { type: 'resize'; viewport: Viewport }
   | { type: 'focus'; pane: PaneId }
   | { type: 'focusCycle'; delta: 1 | -1 }

@@ -12,7 +12,7 @@
 import type { Counters, Ruleset, TableName } from '../core/model.js';
 import { ruleIdentity } from './changes.js';
 import type { Outcome, PacketSpec } from '../core/netfilter/types.js';
-import type { AppState, RateState } from './state.js';
+import type { AppState, ChainLive, RateState } from './state.js';
 import { chainKey, ruleKey } from './state.js';
 
 /** Default IP total length when the packet does not say (the engine's default too). */
@@ -156,35 +156,64 @@ export interface Rate {
 }
 
 /**
- * Fold a live sample (rates per rule key `table:chain:N` and per chain key `table:chain`, as the
- * SOURCES poller computes them) into the rate state, appending each rule's packets/s to its
- * history for sparklines. Rules absent from the sample lose their history (they are gone), and
- * so do rules without traffic for the whole window.
+ * Fold a live sample (per chain `table:chain`: its rules' counters and rates by position; chain
+ * rates; policy rates — as the SOURCES poller computes them) into the rate state, appending each
+ * rule's packets/s to its history for sparklines. Only rules with traffic within the window keep
+ * a history (the sparklines are of the hottest rules): key strings are built for those alone, so
+ * a sample of a 320k-rule host costs no per-rule allocation here.
  */
-export function nextRates(prev: RateState | null, at: number, rules: Map<string, Rate>, chains: Map<string, Rate>, counters: Map<string, Counters> = new Map()): RateState {
-  const rates = new Map<string, Rate>();
+export function nextRates(prev: RateState | null, at: number, rules: Map<string, ChainLive>, chains: Map<string, Rate>, policies: Map<string, Rate> = new Map()): RateState {
   const history = new Map<string, number[]>();
-  for (const [key, r] of rules) {
-    rates.set(key, r);
-    // Only rules that had traffic within the window keep a history (the sparklines are of the
-    // hottest rules): a 320k-rule host keeps a few arrays per sample, not one per rule.
-    const before = prev?.history.get(key);
-    if (!before && r.pps === 0) continue;
-    const h = (before ?? []).concat(r.pps);
+  const append = (key: string, before: number[] | undefined, pps: number): void => {
+    const h = (before ?? []).concat(pps);
     const kept = h.length > HISTORY ? h.slice(h.length - HISTORY) : h;
-    if (r.pps === 0 && kept.every((v) => v === 0)) continue;
+    if (pps === 0 && kept.every((v) => v === 0)) return;
     history.set(key, kept);
+  };
+  // Rules that had a history: carried on while they are in the sample (gone rules lose it).
+  for (const [key, before] of prev?.history ?? []) {
+    const k = key.lastIndexOf(':');
+    const c = rules.get(key.slice(0, k));
+    const i = Number(key.slice(k + 1)) - 1;
+    if (!c || i >= c.packets.length) continue;
+    append(key, before, c.pps[i] ?? 0);
   }
-  for (const [key, r] of chains) rates.set(key, r);
-  return { at, rates, history, counters };
+  // Rules with traffic now that had none.
+  for (const [ck, c] of rules) {
+    const pps = c.pps;
+    for (let i = 0; i < pps.length; i++) {
+      const p = pps[i];
+      if (p === null || p === 0) continue;
+      const key = `${ck}:${i + 1}`;
+      if (!history.has(key) && !prev?.history.has(key)) append(key, undefined, p);
+    }
+  }
+  return { at, rules, chains, policies, history };
+}
+
+/** The live rate of a rule (or a builtin chain's policy), when sampled: null rates read as 0. */
+export function liveRate(rates: RateState | null, table: string, chain: string, position: number | 'policy'): Rate | undefined {
+  if (!rates) return undefined;
+  if (position === 'policy') return rates.policies.get(`${table}:${chain}`);
+  const c = rates.rules.get(`${table}:${chain}`);
+  if (!c || position < 1 || position > c.packets.length) return undefined;
+  return { pps: c.pps[position - 1] ?? 0, bps: c.bps[position - 1] ?? 0 };
+}
+
+/** A rule's counters at the latest live read (newer than the loaded ruleset's), when sampled. */
+export function liveCounters(rates: RateState | null, table: string, chain: string, position: number): Counters | undefined {
+  const c = rates?.rules.get(`${table}:${chain}`);
+  if (!c || position < 1 || position > c.packets.length) return undefined;
+  return { packets: c.packets[position - 1], bytes: c.bytes[position - 1] };
 }
 
 /** The hottest rules by current packet rate (for sparklines), highest first. */
 export function hottest(rates: RateState, n: number): { key: string; pps: number; history: number[] }[] {
   const out: { key: string; pps: number; history: number[] }[] = [];
   for (const [key, h] of rates.history) {
-    if (key.endsWith(':policy')) continue;
-    const r = rates.rates.get(key);
+    const k = key.lastIndexOf(':');
+    const first = key.indexOf(':');
+    const r = liveRate(rates, key.slice(0, first), key.slice(first + 1, k), Number(key.slice(k + 1)));
     out.push({ key, pps: r?.pps ?? 0, history: h });
   }
   out.sort((a, b) => b.pps - a.pps || a.key.localeCompare(b.key));

@@ -422,7 +422,7 @@ export function reduce(s: AppState, a: Action): AppState {
     case 'gone':
       return { ...s, gone: a.path };
     case 'countersSampled':
-      return { ...s, rates: nextRates(s.rates, a.at, a.rules, a.chains, a.counters) };
+      return { ...s, rates: nextRates(s.rates, a.at, a.rules, a.chains, a.policies) };
     case 'resize': {
       const next = { ...s, viewport: a.viewport };
       const chain = viewChain(next);

@@ -141,8 +141,8 @@ export function ruleOrder(state: AppState, chain: Chain): number[] {
   if (cached && cached.key === key && cached.length === chain.rules.length) return cached.order;
   const order = chain.rules.map((_, i) => i);
   if (sorted) {
-    const rates = state.rates!.rates;
-    const pps = (i: number) => rates.get(ruleKey(chain.table, chain.name, i + 1))?.pps ?? 0;
+    const live = state.rates!.rules.get(`${chain.table}:${chain.name}`);
+    const pps = (i: number) => live?.pps[i] ?? 0;
     order.sort((a, b) => pps(b) - pps(a) || a - b);
   }
   order.push(-1);

@@ -100,15 +100,31 @@ export interface TraceState {
   counted: boolean;
 }
 
-/** Rates per counter key, computed from successive live samples. */
+/** One chain's rules in a live sample, by position - 1. */
+export interface ChainLive {
+  /** The latest read's counters (newer than the loaded ruleset's). */
+  packets: number[];
+  bytes: number[];
+  /** Packets/s and bytes/s since the previous read; null: not known yet (first read, new rule, reset). */
+  pps: (number | null)[];
+  bps: (number | null)[];
+}
+
+/**
+ * Live counters and rates from successive samples. Rules are kept per chain as arrays (a
+ * 320k-rule host must not cost one map entry and key string per rule every interval); read them
+ * with `liveRate` / `liveCounters` (src/app/counters.ts).
+ */
 export interface RateState {
   /** When the last sample was taken (ms since epoch). */
   at: number;
-  /** Packets/s and bytes/s per key (rules and `table:chain` for chain totals). */
-  rates: Map<string, { pps: number; bps: number }>;
-  /** The counters of the latest read per rule key (newer than the loaded ruleset's). */
-  counters: Map<string, Counters>;
-  /** Recent packets/s per rule key, oldest first (sparklines). */
+  /** Per chain (`table:chain`): its rules' latest counters and rates. */
+  rules: Map<string, ChainLive>;
+  /** Per chain (`table:chain`): the chain's packets/s and bytes/s. */
+  chains: Map<string, { pps: number; bps: number }>;
+  /** Per builtin chain (`table:chain`): its policy counter's rate. */
+  policies: Map<string, { pps: number; bps: number }>;
+  /** Recent packets/s per rule key (`table:chain:N`), oldest first (sparklines); only rules with traffic in the window. */
   history: Map<string, number[]>;
 }
 

@@ -18,7 +18,7 @@ import type { LoadPayload } from '../app/actions.js';
 import type { Engine } from '../app/controller.js';
 import { createController } from '../app/controller.js';
 import { grouped } from '../app/human.js';
-import type { SourceInfo } from '../app/state.js';
+import type { ChainLive, SourceInfo } from '../app/state.js';
 import { createStore } from '../app/store.js';
 import type { CounterSample, SourceCallbacks, SourceChanges } from '../app/effects/types.js';
 import type { Family, Ruleset } from '../core/model.js';
@@ -203,21 +203,21 @@ export function sourceCallbacks(
     },
     onCounters(sample: CounterSample) {
       const fam = opts.family();
-      const rules = new Map<string, { pps: number; bps: number }>();
-      const counters = new Map<string, { packets: number; bytes: number }>();
+      // Per chain, as the sample holds them (no entry per rule: a 320k-rule host polls cheaply).
+      const rules = new Map<string, ChainLive>();
       const chains = new Map<string, { pps: number; bps: number }>();
-      for (const r of sample.rules.values()) {
-        if (r.family !== fam) continue;
-        rules.set(`${r.table}:${r.chain}:${r.position}`, { pps: r.pps ?? 0, bps: r.bps ?? 0 });
-        counters.set(`${r.table}:${r.chain}:${r.position}`, { packets: r.packets, bytes: r.bytes });
+      const policies = new Map<string, { pps: number; bps: number }>();
+      for (const c of sample.chainRules.values()) {
+        if (c.family !== fam) continue;
+        rules.set(`${c.table}:${c.chain}`, { packets: c.packets, bytes: c.bytes, pps: c.pps, bps: c.bps });
       }
       for (const c of sample.chains.values()) {
         if (c.family !== fam) continue;
         chains.set(`${c.table}:${c.chain}`, { pps: c.pps ?? 0, bps: c.bps ?? 0 });
-        if (c.policyPps !== null) rules.set(`${c.table}:${c.chain}:policy`, { pps: c.policyPps, bps: c.policyBps ?? 0 });
+        if (c.policyPps !== null) policies.set(`${c.table}:${c.chain}`, { pps: c.policyPps, bps: c.policyBps ?? 0 });
       }
       const at = Date.parse(sample.at);
-      store.dispatch({ type: 'countersSampled', at: Number.isFinite(at) ? at : Date.now(), rules, chains, counters });
+      store.dispatch({ type: 'countersSampled', at: Number.isFinite(at) ? at : Date.now(), rules, chains, policies });
     },
   };
 }

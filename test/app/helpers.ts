@@ -3,7 +3,8 @@
  * from short step descriptions (the reducer only reads the Trace structure, so tests describe
  * the steps they need instead of depending on the engine).
  */
-import type { LoadPayload } from '../../src/app/actions.js';
+import type { Action, LoadPayload } from '../../src/app/actions.js';
+import type { ChainLive } from '../../src/app/state.js';
 import { computeChanges } from '../../src/app/changes.js';
 import { createStore } from '../../src/app/store.js';
 import type { Store } from '../../src/app/store.js';
@@ -210,4 +211,30 @@ export function guardRules(ruleset: Ruleset): { touched: Set<Rule> } {
     }
   }
   return { touched };
+}
+
+/**
+ * A `countersSampled` action from rates per rule key (`table:chain:N`) and per chain
+ * (`table:chain`), as the TUI's callbacks build it from a live sample (rules per chain, by
+ * position; positions not given have no rate yet and zero counters).
+ */
+export function sampled(at: number, rules: [string, { pps: number; bps: number; packets?: number }][], chains: [string, { pps: number; bps: number }][] = []): Action {
+  const byChain = new Map<string, ChainLive>();
+  for (const [key, r] of rules) {
+    const k = key.lastIndexOf(':');
+    const ck = key.slice(0, k);
+    const i = Number(key.slice(k + 1)) - 1;
+    let c = byChain.get(ck);
+    if (!c) byChain.set(ck, (c = { packets: [], bytes: [], pps: [], bps: [] }));
+    while (c.packets.length <= i) {
+      c.packets.push(0);
+      c.bytes.push(0);
+      c.pps.push(null);
+      c.bps.push(null);
+    }
+    c.pps[i] = r.pps;
+    c.bps[i] = r.bps;
+    c.packets[i] = r.packets ?? 0;
+  }
+  return { type: 'countersSampled', at, rules: byChain, chains: new Map(chains) };
 }

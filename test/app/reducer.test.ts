@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { simCounter } from '../../src/app/counters.js';
 import { chainRows, currentStep, selectedRule, traceRows, viewChain } from '../../src/app/selectors.js';
 import { ruleKey } from '../../src/app/state.js';
-import { clusterIpTrace, DUMP, loadedStore, payload, reloadPayload } from './helpers.js';
+import { clusterIpTrace, DUMP, loadedStore, payload, reloadPayload, sampled } from './helpers.js';
 
 const rowNames = (s: ReturnType<ReturnType<typeof loadedStore>['getState']>) =>
   chainRows(s).map((r) => (r.kind === 'table' ? `*${r.table}` : r.chain.name));
@@ -323,12 +323,12 @@ describe('live rates', () => {
   it('records rates and history; sort by rate reorders the Rules pane keeping the selected rule', () => {
     const store = loadedStore();
     store.dispatch({ type: 'showChain', chain: 'KUBE-SERVICES' });
-    const rules = new Map([
+    const rules: [string, { pps: number; bps: number }][] = [
       ['nat:KUBE-SERVICES:1', { pps: 1, bps: 60 }],
       ['nat:KUBE-SERVICES:2', { pps: 50, bps: 3000 }],
-    ]);
-    store.dispatch({ type: 'countersSampled', at: 1, rules, chains: new Map([['nat:KUBE-SERVICES', { pps: 51, bps: 3060 }]]) });
-    store.dispatch({ type: 'countersSampled', at: 2, rules, chains: new Map() });
+    ];
+    store.dispatch(sampled(1, rules, [['nat:KUBE-SERVICES', { pps: 51, bps: 3060 }]]));
+    store.dispatch(sampled(2, rules));
     const s0 = store.getState();
     expect(s0.rates!.history.get('nat:KUBE-SERVICES:2')).toEqual([50, 50]);
     expect(selectedRule(s0)?.position).toBe(1);

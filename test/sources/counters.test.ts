@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeSample, pollCounters, rulesShape } from '../../src/app/effects/counters.js';
+import { computeSample, pollCounters, rulesShape, sameRules } from '../../src/app/effects/counters.js';
 import { chainKey, ruleKey, type CounterSample, type SourceChanges } from '../../src/app/effects/types.js';
 import { sourceFromText } from '../../src/sources/directory.js';
 import type { LoadedSource } from '../../src/sources/types.js';
@@ -60,6 +60,36 @@ describe('computeSample', () => {
     expect(rulesShape(a)).toBe(rulesShape(b));
     const c = src(dump({ lo: [9, 9], ssh: [9, 9], policy: [9, 9], check: [9, 9] }, '-A INPUT -j DROP'));
     expect(rulesShape(a)).not.toBe(rulesShape(c));
+  });
+});
+
+describe('sameRules and the positional fast path', () => {
+  const c0 = { lo: [100, 1000], ssh: [10, 100], policy: [0, 0], check: [0, 0] } as const;
+  const c1 = { lo: [150, 1500], ssh: [30, 300], policy: [2, 20], check: [5, 50] } as const;
+  const mut = (c: typeof c0 | typeof c1) => ({ lo: [...c.lo], ssh: [...c.ssh], policy: [...c.policy], check: [...c.check] }) as Parameters<typeof dump>[0];
+  const cases: { name: string; a: string; b: string; same: boolean }[] = [
+    { name: 'only counters and the comment line differ', a: dump(mut(c0)), b: dump(mut(c1)), same: true },
+    { name: 'a rule inserted', a: dump(mut(c0)), b: dump(mut(c1), '[7:70] -A INPUT -s 192.0.2.1/32 -j DROP'), same: false },
+    { name: 'a policy changed', a: dump(mut(c0)), b: dump(mut(c1)).replace(':FORWARD DROP', ':FORWARD ACCEPT'), same: false },
+    { name: 'a rule edited', a: dump(mut(c0)), b: dump(mut(c1)).replace('--dport 22', '--dport 2222'), same: false },
+    { name: 'a chain added', a: dump(mut(c0)), b: dump(mut(c1)).replace(':CHECK - [0:0]', ':CHECK - [0:0]\n:MORE - [0:0]'), same: false },
+    { name: 'rules reordered', a: dump(mut(c0)), b: dump(mut(c1)).replace(/(\[\d+:\d+\] -A INPUT -i lo -j ACCEPT)\n(\[\d+:\d+\] -A INPUT -p tcp -m tcp --dport 22 -j CHECK)/, '$2\n$1'), same: false },
+  ];
+  it.each(cases)('$name', ({ a, b, same }) => {
+    const sa = src(a);
+    const sb = src(b);
+    expect(sameRules(sa, sb)).toBe(same);
+    expect(rulesShape(sa) === rulesShape(sb)).toBe(same);
+    // With the fast path (when the rules are the same) or without, the sample is the same.
+    const first = computeSample(sa, 0, undefined, 0, new Date(0));
+    const slow = computeSample(sb, 1000, first.snapshot, 1, new Date(1000)).sample;
+    const fast = computeSample(sb, 1000, first.snapshot, 1, new Date(1000), { sameRules: same }).sample;
+    expect([...fast.rules.values()]).toEqual([...slow.rules.values()]);
+    expect([...fast.chains.values()]).toEqual([...slow.chains.values()]);
+    // The per-chain arrays and the per-rule map say the same.
+    for (const c of fast.chainRules.values()) {
+      c.packets.forEach((p, i) => expect(fast.rules.get(ruleKey(c.family, c.table, c.chain, i + 1))).toMatchObject({ packets: p, bytes: c.bytes[i], pps: c.pps[i], bps: c.bps[i] }));
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { sourceCallbacks, toPayload } from '../../src/cli/tui.js';
 import { openSource } from '../../src/sources/index.js';
 import { watchSource, type SourceWatcher } from '../../src/sources/watch.js';
 import { pollCounters } from '../../src/app/effects/counters.js';
+import { liveCounters, liveRate } from '../../src/app/counters.js';
 import { sourceFromText } from '../../src/sources/directory.js';
 import type { CliIO } from '../../src/cli/io.js';
 
@@ -94,6 +95,12 @@ describe('tui.ts wiring × pollCounters', () => {
     closers.push(() => p.stop());
     const before = store.getState().rates;
     await until(() => store.getState().rates !== before && n >= 2);
+    await until(() => (liveRate(store.getState().rates, 'filter', 'INPUT', 1)?.pps ?? 0) > 0 || store.getState().sourceText.includes('--dport 23'));
+    if (!store.getState().sourceText.includes('--dport 23')) {
+      // 100 packets and 6000 bytes between two reads: a rate on INPUT #1, its counters newer than the dump's.
+      expect(liveCounters(store.getState().rates, 'filter', 'INPUT', 1)).toEqual({ packets: 100, bytes: 6000 });
+      expect(liveRate(store.getState().rates, 'filter', 'INPUT', 2)).toEqual({ pps: 0, bps: 0 });
+    }
     await until(() => store.getState().sourceText.includes('--dport 23'));
     expect(store.getState().changes.length).toBeGreaterThan(0);
   });

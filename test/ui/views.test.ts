@@ -15,7 +15,7 @@ import { helpLines, renderOverlay } from '../../src/ui/views/overlays.js';
 import { renderMap } from '../../src/ui/views/map.js';
 import { renderRules } from '../../src/ui/views/rules.js';
 import { renderState, renderTrace } from '../../src/ui/views/trace.js';
-import { clusterIpTrace, loadedStore, payload } from '../app/helpers.js';
+import { clusterIpTrace, loadedStore, payload, sampled } from '../app/helpers.js';
 
 const ESC = '\u001b';
 /** A dump whose comments and chain names try to take over the terminal. */
@@ -198,15 +198,16 @@ describe('headless screen', () => {
     const store = loadedStore();
     const { ui, text } = headless(store);
     for (let i = 0; i < 5; i++) {
-      store.dispatch({
-        type: 'countersSampled',
-        at: i * 2000,
-        rules: new Map([
-          ['nat:KUBE-SERVICES:2', { pps: 10 + i * 10, bps: 600 }],
-          ['nat:PREROUTING:1', { pps: 3, bps: 180 }],
-        ]),
-        chains: new Map([['nat:KUBE-SERVICES', { pps: 50, bps: 3000 }]]),
-      });
+      store.dispatch(
+        sampled(
+          i * 2000,
+          [
+            ['nat:KUBE-SERVICES:2', { pps: 10 + i * 10, bps: 600 }],
+            ['nat:PREROUTING:1', { pps: 3, bps: 180 }],
+          ],
+          [['nat:KUBE-SERVICES', { pps: 50, bps: 3000 }]],
+        ),
+      );
     }
     ui.key('H', 'S-h');
     ui.render();
@@ -226,7 +227,7 @@ describe('headless screen', () => {
   it('live rates show as packets/s and bytes/s per rule and per chain', () => {
     const store = loadedStore();
     store.dispatch({ type: 'showChain', chain: 'KUBE-SERVICES' });
-    store.dispatch({ type: 'countersSampled', at: 1, rules: new Map([['nat:KUBE-SERVICES:2', { pps: 1500, bps: 90_000 }]]), chains: new Map([['nat:KUBE-SERVICES', { pps: 1500, bps: 90_000 }]]) });
+    store.dispatch(sampled(1, [['nat:KUBE-SERVICES:2', { pps: 1500, bps: 90_000 }]], [['nat:KUBE-SERVICES', { pps: 1500, bps: 90_000 }]]));
     const rules = renderRules(store.getState(), 150, 6, 0).lines.map(untag);
     expect(rules[0]).toMatch(/pkt\/s\s+B\/s/);
     expect(rules[2]).toMatch(/1\.5K\/s\s+90KB\/s/);

@@ -15,7 +15,7 @@ import { parseRuleset } from '../../core/parse/index.js';
 import { loadLive, type LiveOptions } from '../../sources/live.js';
 import type { LoadedSource } from '../../sources/types.js';
 import { diffSources } from './changes.js';
-import type { ChainRate, CounterSample, RuleRate, SourceCallbacks } from './types.js';
+import type { ChainRate, ChainRuleRates, CounterSample, RuleRate, SourceCallbacks } from './types.js';
 import { chainKey, ruleKey } from './types.js';
 
 /** Options of pollCounters. */
@@ -30,11 +30,20 @@ export interface PollOptions {
   now?: () => number;
 }
 
-/** Counters of one read, by stable identity: chain key → rule text → counters per occurrence. */
+/** Counters of one read: per chain key, its rules' texts (their identity) and counters in order. */
 interface Snapshot {
   at: number;
-  rules: Map<string, Map<string, { packets: number; bytes: number }[]>>;
+  rules: Map<string, ChainCounters>;
   policies: Map<string, { packets: number; bytes: number }>;
+}
+
+/** One chain's rules in a read: text (without counters) and counters, by position - 1. */
+interface ChainCounters {
+  texts: string[];
+  packets: number[];
+  bytes: number[];
+  /** Built on demand when rules moved: text → indexes of its occurrences. */
+  byText?: Map<string, number[]>;
 }
 
 /** Counters of one chain line or rule line of an iptables-save -c text. */
@@ -105,16 +114,94 @@ export function scanCounters(text: string, visit: (s: Scanned) => void): void {
   }
 }
 
-/** The rules' text without counters or comments: equal when only counters moved. */
+/**
+ * The rules' text without counters or comments: equal when only counters moved (tables, chains
+ * with their policies, rules in order). `sameRules` compares two reads this way without building it.
+ */
 export function rulesShape(source: LoadedSource): string {
   const parts: string[] = [];
+  const l = [0, 0, 0];
   for (const f of ['ipv4', 'ipv6'] as Family[]) {
     const t = source.texts[f];
     if (t === undefined) continue;
     parts.push(`${f}\n`);
-    scanCounters(t, (s) => void parts.push(s.position === 0 ? `${s.table} :${s.chain} ${s.builtin ? 'builtin' : '-'}\n` : `${s.table} ${s.text}\n`));
+    for (let i = 0; ; i = l[2]) {
+      nextShapeLine(t, i, l);
+      if (l[0] < 0) break;
+      parts.push(t.slice(l[0], l[1]), '\n');
+    }
   }
   return parts.join('');
+}
+
+/** The next line of `text` from `from` that carries rules' shape: [start, end, next] (start < 0: none left). */
+function nextShapeLine(text: string, from: number, out: number[]): void {
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    const c0 = text.charCodeAt(from);
+    if (c0 === 42 /* * */) {
+      out[0] = from;
+      out[1] = to;
+      out[2] = to + 1;
+      return;
+    }
+    if (c0 === 58 /* : */) {
+      // `:NAME POLICY [p:b]`: the name and policy.
+      const sp = text.indexOf(' ', from);
+      const sp2 = sp < 0 || sp > to ? -1 : text.indexOf(' ', sp + 1);
+      out[0] = from;
+      out[1] = sp2 < 0 || sp2 > to ? to : sp2;
+      out[2] = to + 1;
+      return;
+    }
+    if (c0 === 91 /* [ */ || c0 === 45 /* - */) {
+      let start = from;
+      if (c0 === 91) {
+        const close = text.indexOf(']', from);
+        start = close < 0 || close > to ? from : close + 1;
+        while (text.charCodeAt(start) === 32) start++;
+      }
+      out[0] = start;
+      out[1] = to;
+      out[2] = to + 1;
+      return;
+    }
+    from = to + 1;
+  }
+  out[0] = -1;
+}
+
+/**
+ * Do two iptables-save -c texts hold the same rules (tables, chains with their policies, rules in
+ * order), counters and comment lines aside? `rulesShape(a) === rulesShape(b)` without building
+ * either: the lines are compared in step and the first difference ends it.
+ */
+export function sameRules(a: LoadedSource, b: LoadedSource): boolean {
+  const la = [0, 0, 0];
+  const lb = [0, 0, 0];
+  for (const f of ['ipv4', 'ipv6'] as Family[]) {
+    const ta = a.texts[f];
+    const tb = b.texts[f];
+    if (ta === undefined || tb === undefined) {
+      if (ta !== tb) return false;
+      continue;
+    }
+    let ia = 0;
+    let ib = 0;
+    for (;;) {
+      nextShapeLine(ta, ia, la);
+      nextShapeLine(tb, ib, lb);
+      if (la[0] < 0 || lb[0] < 0) {
+        if (la[0] !== lb[0]) return false;
+        break;
+      }
+      if (la[1] - la[0] !== lb[1] - lb[0] || ta.slice(la[0], la[1]) !== tb.slice(lb[0], lb[1])) return false;
+      ia = la[2];
+      ib = lb[2];
+    }
+  }
+  return true;
 }
 
 function rate(delta: number, elapsedMs: number | null): number | null {
@@ -124,7 +211,10 @@ function rate(delta: number, elapsedMs: number | null): number | null {
 
 /**
  * Compute a sample from a read (its counter texts), given the previous snapshot (undefined on the
- * first read). Pure apart from its inputs; exported for tests.
+ * first read). Pure apart from its inputs; exported for tests. A rule is followed by its text and
+ * which occurrence of it in its chain; when a chain's rules are the same texts in the same order
+ * as in the previous read (every chain when `sameRules` says so: the usual poll), position i
+ * follows position i without looking texts up.
  */
 export function computeSample(
   source: LoadedSource,
@@ -132,17 +222,20 @@ export function computeSample(
   previous: Snapshot | undefined,
   seq: number,
   wallClock: Date,
+  opts: { sameRules?: boolean } = {},
 ): { sample: CounterSample; snapshot: Snapshot } {
   const elapsedMs = previous ? at - previous.at : null;
   const snapshot: Snapshot = { at, rules: new Map(), policies: new Map() };
-  const rules = new Map<string, RuleRate>();
+  const chainRules = new Map<string, ChainRuleRates>();
   const chains = new Map<string, ChainRate>();
   for (const f of ['ipv4', 'ipv6'] as Family[]) {
     const text = source.texts[f];
     if (text === undefined) continue;
-    // A rule is followed by its text and its occurrence among identical rules of its chain.
-    let current: Map<string, { packets: number; bytes: number }[]> | undefined;
-    let previousChain: Map<string, { packets: number; bytes: number }[]> | undefined;
+    let current: ChainCounters | undefined;
+    let out: ChainRuleRates | undefined;
+    let prevChain: ChainCounters | undefined;
+    /** null: not decided yet for this chain; true: position i follows position i. */
+    let positional: boolean | null = null;
     let lastTable = '';
     let lastName = '';
     let ck = '';
@@ -172,29 +265,45 @@ export function computeSample(
       }
       if (!sameChain || !current) {
         current = snapshot.rules.get(ck);
-        if (!current) snapshot.rules.set(ck, (current = new Map()));
-        previousChain = previous?.rules.get(ck);
+        if (!current) {
+          snapshot.rules.set(ck, (current = { texts: [], packets: [], bytes: [] }));
+          // The sample shares the counter arrays with the snapshot (neither changes afterwards).
+          chainRules.set(ck, (out = { family: f, table: s.table, chain: s.chain, packets: current.packets, bytes: current.bytes, pps: [], bps: [] }));
+        } else out = chainRules.get(ck);
+        prevChain = previous?.rules.get(ck);
+        positional = opts.sameRules === true && prevChain !== undefined ? true : null;
         cr = chains.get(ck);
         lastName = s.chain;
         lastTable = s.table;
       }
-      let occurrences = current.get(s.text);
-      if (!occurrences) current.set(s.text, (occurrences = []));
-      const n = occurrences.length;
-      occurrences.push({ packets: s.packets, bytes: s.bytes });
-      const prev = previousChain?.get(s.text)?.[n];
-      const pps = prev ? rate(s.packets - prev.packets, elapsedMs) : null;
-      const bps = prev ? rate(s.bytes - prev.bytes, elapsedMs) : null;
-      rules.set(ruleKey(f, s.table, s.chain, s.position), {
-        family: f,
-        table: s.table,
-        chain: s.chain,
-        position: s.position,
-        packets: s.packets,
-        bytes: s.bytes,
-        pps,
-        bps,
-      });
+      const i = current.texts.length;
+      current.texts.push(s.text);
+      current.packets.push(s.packets);
+      current.bytes.push(s.bytes);
+      let prev = -1;
+      if (prevChain) {
+        if (positional === true || (positional === null && prevChain.texts[i] === s.text)) prev = i;
+        else {
+          // The rules moved: follow this one by its text and occurrence from here on.
+          positional = false;
+          if (!prevChain.byText) {
+            const m = new Map<string, number[]>();
+            prevChain.texts.forEach((t, k) => {
+              const l = m.get(t);
+              if (l) l.push(k);
+              else m.set(t, [k]);
+            });
+            prevChain.byText = m;
+          }
+          let n = 0;
+          for (let k = 0; k < i; k++) if (current.texts[k] === s.text) n++;
+          prev = prevChain.byText.get(s.text)?.[n] ?? -1;
+        }
+      }
+      const pps = prev >= 0 ? rate(s.packets - prevChain!.packets[prev], elapsedMs) : null;
+      const bps = prev >= 0 ? rate(s.bytes - prevChain!.bytes[prev], elapsedMs) : null;
+      out!.pps.push(pps);
+      out!.bps.push(bps);
       if (!cr) return;
       cr.packets += s.packets;
       cr.bytes += s.bytes;
@@ -203,7 +312,38 @@ export function computeSample(
       cr.bps = cr.bps === null || bps === null ? null : cr.bps + bps;
     });
   }
-  return { sample: { at: wallClock.toISOString(), elapsedMs, seq, rules, chains }, snapshot };
+  let rules: Map<string, RuleRate> | undefined;
+  const sample: CounterSample = {
+    at: wallClock.toISOString(),
+    elapsedMs,
+    seq,
+    chainRules,
+    get rules(): Map<string, RuleRate> {
+      return (rules ??= perRule(chainRules));
+    },
+    chains,
+  };
+  return { sample, snapshot };
+}
+
+/** The per-rule map of a sample (built only when something asks for it). */
+function perRule(chainRules: Map<string, ChainRuleRates>): Map<string, RuleRate> {
+  const rules = new Map<string, RuleRate>();
+  for (const c of chainRules.values()) {
+    for (let i = 0; i < c.packets.length; i++) {
+      rules.set(ruleKey(c.family, c.table, c.chain, i + 1), {
+        family: c.family,
+        table: c.table,
+        chain: c.chain,
+        position: i + 1,
+        packets: c.packets[i],
+        bytes: c.bytes[i],
+        pps: c.pps[i],
+        bps: c.bps[i],
+      });
+    }
+  }
+  return rules;
 }
 
 /** Parse the texts of a source read without parsing (only when its rules changed). */
@@ -230,7 +370,8 @@ export function pollCounters(intervalMs: number, callbacks: SourceCallbacks, opt
   let timer: NodeJS.Timeout | undefined;
   let previous: Snapshot | undefined;
   let shown: LoadedSource | undefined = opts.initial;
-  let shownShape = shown ? rulesShape(shown) : undefined;
+  /** The previous read (its rules are what `previous` counted). */
+  let lastRead: LoadedSource | undefined;
   let seq = 0;
 
   const tick = async (): Promise<void> => {
@@ -240,14 +381,13 @@ export function pollCounters(intervalMs: number, callbacks: SourceCallbacks, opt
     try {
       const source = await read();
       if (stopped) return;
-      const shape = rulesShape(source);
-      if (shown && shape !== shownShape) {
+      const unchanged = shown !== undefined && sameRules(shown, source);
+      if (shown && !unchanged) {
         ensureParsed(source);
         const changes = diffSources(shown, source);
         // Keep what the live source carries besides rules (context, notes, label).
         const next: LoadedSource = { ...shown, rulesets: source.rulesets, texts: source.texts, capturedAt: source.capturedAt };
         shown = next;
-        shownShape = shape;
         try {
           callbacks.onLoaded(next, changes);
         } catch {
@@ -256,10 +396,13 @@ export function pollCounters(intervalMs: number, callbacks: SourceCallbacks, opt
       } else if (!shown) {
         ensureParsed(source);
         shown = source;
-        shownShape = shape;
       }
-      const { sample, snapshot } = computeSample(source, started, previous, seq++, wall);
+      // Same rules as the previous read (the usual case; the rules shown are always those of the
+      // previous read): rates follow rules by position.
+      const same = lastRead !== undefined && unchanged;
+      const { sample, snapshot } = computeSample(source, started, previous, seq++, wall, { sameRules: same });
       previous = snapshot;
+      lastRead = source;
       try {
         callbacks.onCounters?.(sample);
       } catch {

@@ -91,6 +91,19 @@ export interface ChainRate {
   policyBps: number | null;
 }
 
+/** The rules of one chain in a live counter read, by position - 1 (arrays, not one entry per rule). */
+export interface ChainRuleRates {
+  family: Family;
+  table: TableName;
+  chain: string;
+  /** Counter values at the latest read. */
+  packets: number[];
+  bytes: number[];
+  /** Packets / bytes per second since the previous read; null as in RuleRate. */
+  pps: (number | null)[];
+  bps: (number | null)[];
+}
+
 /** One live counter read. Keys: `ruleKey()` / `chainKey()`. */
 export interface CounterSample {
   /** When the read started, ISO 8601. */
@@ -99,7 +112,13 @@ export interface CounterSample {
   elapsedMs: number | null;
   /** 0-based sample number since polling started. */
   seq: number;
-  rules: Map<string, RuleRate>;
+  /** Per chain (`chainKey()`): its rules' counters and rates. What the explorer reads. */
+  chainRules: Map<string, ChainRuleRates>;
+  /**
+   * The same per rule (`ruleKey()`), built on first access: on a 320k-rule host one map entry
+   * and key per rule every interval costs seconds, so nothing on the polling path reads this.
+   */
+  readonly rules: Map<string, RuleRate>;
   chains: Map<string, ChainRate>;
 }
 

@@ -3,11 +3,11 @@
  * policy, rule count, references and counters. Only the visible rows are built.
  */
 import type { Chain } from '../../core/model.js';
-import { simChainPackets } from '../../app/counters.js';
+import { liveCounters, simChainPackets } from '../../app/counters.js';
 import { humanCount, humanRate } from '../../app/human.js';
 import { annotationOf, callersOf, chainRows } from '../../app/selectors.js';
 import type { AppState } from '../../app/state.js';
-import { chainKey, CHANGE_HIGHLIGHT_MS, ruleKey } from '../../app/state.js';
+import { chainKey, CHANGE_HIGHLIGHT_MS } from '../../app/state.js';
 import { cell, fg, fit, segments } from '../text.js';
 
 /** What a view renders: the pane's label and its visible lines (blessed-tagged, exact width). */
@@ -21,7 +21,7 @@ function chainPackets(state: AppState, chain: Chain): number | undefined {
   if (chain.builtin) return chain.counters?.packets;
   let n: number | undefined;
   for (const r of callersOf(state.ruleset!, chain.table, chain.name)) {
-    const c = state.rates?.counters.get(ruleKey(r.table, r.chain, r.position)) ?? r.counters;
+    const c = liveCounters(state.rates, r.table, r.chain, r.position) ?? r.counters;
     if (c) n = (n ?? 0) + c.packets;
   }
   return n;
@@ -79,7 +79,7 @@ export function renderChains(state: AppState, width: number, height: number, now
       tail.push([fit(String(ch.rules.length), narrow ? 4 : 5, 'right'), 'white']);
       if (wideCols && (hasTraffic || state.simPackets > 0 || state.rates)) {
         const pk = chainPackets(state, ch);
-        const rate = state.rates?.rates.get(chainKey(row.table, ch.name));
+        const rate = state.rates?.chains.get(chainKey(row.table, ch.name));
         const sim = simChainPackets(state, row.table, ch.name);
         const cnt = rate && rate.pps > 0 ? humanRate(rate.pps) : sim > 0 ? `${sim}⚑` : pk !== undefined && pk > 0 ? humanCount(pk) : '';
         tail.push([fit(cnt, 7, 'right'), rate && rate.pps > 0 ? 'yellow' : sim > 0 ? 'magenta' : 'gray']);

@@ -4,7 +4,7 @@
  * formatted (a 10k-rule KUBE-SERVICES scrolls at the cost of one screenful).
  */
 import type { Rule } from '../../core/model.js';
-import { simCounter } from '../../app/counters.js';
+import { liveCounters, liveRate, simCounter } from '../../app/counters.js';
 import { grouped, humanCount, humanRate } from '../../app/human.js';
 import { annotationOf, currentStep, ruleOrder, viewChain, visitedInView } from '../../app/selectors.js';
 import type { AppState } from '../../app/state.js';
@@ -34,7 +34,7 @@ export function renderRules(state: AppState, width: number, height: number, now:
   const order = ruleOrder(state, chain);
   const numW = Math.max(3, String(chain.rules.length).length);
   // Dumps without -c still print [0:0] on chain lines: show counters when rules carry them.
-  const hasCounters = chain.rules.some((r) => r.counters) || (chain.counters !== undefined && chain.counters.packets > 0) || (state.rates?.counters.size ?? 0) > 0;
+  const hasCounters = chain.rules.some((r) => r.counters) || (chain.counters !== undefined && chain.counters.packets > 0) || (state.rates?.rules.size ?? 0) > 0;
   const showSim = state.simPackets > 0;
   const showRate = state.rates !== null;
   const cntW = hasCounters ? 13 : 0;
@@ -69,9 +69,9 @@ export function renderRules(state: AppState, width: number, height: number, now:
     else if (v) marker = [v.matched === true ? '✓ ' : v.matched === 'unknown' ? '? ' : '· ', v.matched === true ? 'green' : 'gray'];
     const key = ruleKey(chain.table, chain.name, pos ?? 'policy');
     // Live: the latest read's counters are newer than the loaded dump's.
-    const counters = state.rates?.counters.get(key) ?? (rule ? rule.counters : chain.counters);
+    const counters = (pos !== null ? liveCounters(state.rates, chain.table, chain.name, pos) : undefined) ?? (rule ? rule.counters : chain.counters);
     const sim = simCounter(state, key);
-    const rate = state.rates?.rates.get(key);
+    const rate = liveRate(state.rates, chain.table, chain.name, pos ?? 'policy');
     const cols: Segment[] = [marker, [fit(pos !== null ? String(pos) : '', numW, 'right') + ' ', 'white']];
     if (hasCounters) cols.push([fit(counters ? humanCount(counters.packets) : '', 6, 'right') + fit(counters ? humanCount(counters.bytes) : '', 7, 'right'), 'gray']);
     if (showSim) cols.push([fit(sim && sim.packets !== 0 ? humanCount(sim.packets) : '', 5, 'right') + fit(sim && sim.packets !== 0 ? humanCount(sim.bytes) : '', 7, 'right'), 'magenta,bold']);
