@@ -843,6 +843,17 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   linkRuleset(ruleset, { report, extras, specs: env.specs, parseBody });
   finalRuleset = ruleset;
   quietLinker = new Linker(finalFamily, env.specs, null);
+  // The materialiser keeps this closure alive as long as the ruleset: drop what only reading needed.
+  plans.clear();
+  contexts.clear();
+  extras.clear();
+  addresses.clear();
+  internMap.clear();
+  tables.clear();
+  lastChain = undefined;
+  lastTable = undefined;
+  lastContextChain = null;
+  lastContext = null;
   if (dropped > 0) {
     diagnostics.push(diag('too-many-diagnostics', file, diagnostics[diagnostics.length - 1]?.line ?? 1, 1, `${dropped} more diagnostic(s) not shown`, ''));
   }
