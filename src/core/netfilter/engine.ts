@@ -397,7 +397,7 @@ export class Run {
         p.bridged = false;
         if (!back) this.note('route', 'PREROUTING', `after DNAT ${p.dst.text} is not on ${iif}: the packet leaves the bridge path and is routed`);
       }
-      const dec = this.routeIncoming(back ? iif : undefined);
+      const dec = this.routeIncoming(back ? iif : undefined, r);
       if (dec === 'bridge') return this.bridgedDnat(iif, br!.hairpin, srcBefore);
       if (typeof dec !== 'string') return dec;
       if (dec === 'input') return this.deliverLocally();
@@ -492,9 +492,10 @@ export class Run {
   /**
    * The routing decision after PREROUTING. `bridge`: the frame came in on this bridge with
    * br_netfilter and PREROUTING changed its destination — 'bridge' when the new destination's
-   * route leaves by that bridge (br_nf_pre_routing_finish's bridged_dnat).
+   * route leaves by that bridge (br_nf_pre_routing_finish's bridged_dnat). `looked`: the route
+   * lookup of the current destination, when the caller already made it.
    */
-  private routeIncoming(bridge?: string): 'input' | 'forward' | 'bridge' | Final {
+  private routeIncoming(bridge?: string, looked?: RouteResult): 'input' | 'forward' | 'bridge' | Final {
     const p = this.pkt;
     const host = this.env.host;
     if (p.tproxy) {
@@ -515,7 +516,7 @@ export class Run {
       this.note('route', 'PREROUTING', `martian source ${p.src.text} (a local address) arriving on ${p.iif}: dropped`);
       return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: martian source ${p.src.text} on ${p.iif} (a local address; accept_local=0)` } };
     }
-    const r = host.lookup(p.dst);
+    const r = looked ?? host.lookup(p.dst);
     if (r.kind === 'multicast' && p.iif !== undefined && !host.joined(p.iif, p.dst)) {
       // ip_route_input_rcu / ip6_mc_input: a group the host has not joined (and no multicast
       // routing) is dropped by the input route (kernel-confirmed, k-edge-v4).
