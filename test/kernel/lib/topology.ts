@@ -4,8 +4,9 @@
  *
  * - a node namespace with the context's interfaces, addresses, routes and sysctls;
  * - a bridge interface (`kind: "bridge"`) gets one veth port per peer behind it, each peer in its
- *   own namespace (pods); the ports take the bridge's `ports` names when given, and are put in
- *   hairpin mode when the bridge says `hairpin: true`;
+ *   own namespace (pods); the ports take the bridge's `ports` names when it lists one per peer (in
+ *   the peers' order — the engine's Host.bridgePeer reads the same mapping to know which port an
+ *   address sits behind), and are put in hairpin mode when the bridge says `hairpin: true`;
  * - any other non-loopback interface is one end of a veth pair whose far end (`eth0`) sits in a
  *   "link" namespace holding the addresses of every peer behind that interface (a client network,
  *   a gateway); without peers the far end still exists so packets can arrive on the interface.
