@@ -357,14 +357,14 @@ export class Run {
     p.iif = iif;
     this.useDefault(DEFAULT_KEYS.interfaces);
     const br = host.ifaces.get(iif);
-    // A frame arriving on a bridge came in by one of its ports: the sender's, when the context
-    // says which port that is (physdev-in, as br_netfilter records it for every hook).
-    if (br?.isBridge && p.physIn === undefined) p.physIn = host.bridgePeer(iif, p.src)?.port;
     const v4 = this.env.family === 'ipv4';
     const brKey = v4 ? DEFAULT_KEYS.bridge : DEFAULT_KEYS.bridge6;
     // br_netfilter: every IP frame arriving on a port of a bridge that calls ip(6)tables passes
     // PREROUTING from the bridge's own hook (br_nf_pre_routing), whatever its destination MAC.
     const brNf = br?.isBridge === true && (v4 ? host.ctx.sysctl.bridgeNfCallIptables : host.ctx.sysctl.bridgeNfCallIp6tables);
+    // It came in by one of the bridge's ports: the sender's, when the context says which port that
+    // is (physdev-in, recorded by br_netfilter for every later hook).
+    if (brNf && p.physIn === undefined) p.physIn = host.bridgePeer(iif, p.src)?.port;
     let bridged = false;
     if (br?.isBridge && host.onLink(iif, p.dst) && !host.isLocal(p.dst) && host.broadcastDev(p.dst) === null) {
       this.useDefault(brKey);

@@ -506,6 +506,10 @@ describe('bridged DNAT (br_nf_pre_routing_finish: a DNAT back into the bridge th
       expect(o.disposition.text).toBe('forwarded out cni0');
       expect(o.packet.ttl).toBe(4);
     }
+    // and without br_netfilter the frame carries no bridge information: physdev does not match
+    const phys = rules(table('filter', ['-A FORWARD -m physdev --physdev-is-in -j DROP']));
+    expect(run(phys, { ...fromA, dst: '8.8.8.8' }, ctx).outcomes[0]!.verdict).toBe('ACCEPT');
+    expect(run(phys, { ...fromA, dst: '8.8.8.8' }, withCni0({ hairpin: false })).outcomes[0]!.verdict).toBe('DROP');
   });
 
   it('the context names the ports: a plain bridged frame knows physdev-in/-out, a routed one physdev-in', () => {
