@@ -67,15 +67,16 @@ describe('sameRules and the positional fast path', () => {
   const c0 = { lo: [100, 1000], ssh: [10, 100], policy: [0, 0], check: [0, 0] } as const;
   const c1 = { lo: [150, 1500], ssh: [30, 300], policy: [2, 20], check: [5, 50] } as const;
   const mut = (c: typeof c0 | typeof c1) => ({ lo: [...c.lo], ssh: [...c.ssh], policy: [...c.policy], check: [...c.check] }) as Parameters<typeof dump>[0];
-  const cases: { name: string; a: string; b: string; same: boolean }[] = [
+  const cases: { name: string; a: string; b: string; same: boolean; linesDiffer?: boolean }[] = [
     { name: 'only counters and the comment line differ', a: dump(mut(c0)), b: dump(mut(c1)), same: true },
-    { name: 'a rule inserted', a: dump(mut(c0)), b: dump(mut(c1), '[7:70] -A INPUT -s 192.0.2.1/32 -j DROP'), same: false },
+    { name: 'a rule inserted', a: dump(mut(c0)), b: dump(mut(c1), '[7:70] -A INPUT -s 192.0.2.1/32 -j DROP'), same: false, linesDiffer: true },
     { name: 'a policy changed', a: dump(mut(c0)), b: dump(mut(c1)).replace(':FORWARD DROP', ':FORWARD ACCEPT'), same: false },
     { name: 'a rule edited', a: dump(mut(c0)), b: dump(mut(c1)).replace('--dport 22', '--dport 2222'), same: false },
-    { name: 'a chain added', a: dump(mut(c0)), b: dump(mut(c1)).replace(':CHECK - [0:0]', ':CHECK - [0:0]\n:MORE - [0:0]'), same: false },
+    { name: 'a chain added', a: dump(mut(c0)), b: dump(mut(c1)).replace(':CHECK - [0:0]', ':CHECK - [0:0]\n:MORE - [0:0]'), same: false, linesDiffer: true },
+    { name: 'a rule removed', a: dump(mut(c0)), b: dump(mut(c1)).replace(/\[\d+:\d+\] -A CHECK .*\n/, ''), same: false, linesDiffer: true },
     { name: 'rules reordered', a: dump(mut(c0)), b: dump(mut(c1)).replace(/(\[\d+:\d+\] -A INPUT -i lo -j ACCEPT)\n(\[\d+:\d+\] -A INPUT -p tcp -m tcp --dport 22 -j CHECK)/, '$2\n$1'), same: false },
   ];
-  it.each(cases)('$name', ({ a, b, same }) => {
+  it.each(cases)('$name', ({ a, b, same, linesDiffer }) => {
     const sa = src(a);
     const sb = src(b);
     expect(sameRules(sa, sb)).toBe(same);
@@ -86,6 +87,22 @@ describe('sameRules and the positional fast path', () => {
     const fast = computeSample(sb, 1000, first.snapshot, 1, new Date(1000), { sameRules: same }).sample;
     expect([...fast.rules.values()]).toEqual([...slow.rules.values()]);
     expect([...fast.chains.values()]).toEqual([...slow.chains.values()]);
+    // (White box: the fast path keeps the previous read's line order, the slow one records its own.)
+    const orderOf = (x: { snapshot: object }) => (x.snapshot as { order: unknown }).order;
+    if (same) expect(orderOf(computeSample(sb, 1000, first.snapshot, 1, new Date(1000), { sameRules: true }))).toBe(orderOf(first));
+    if (linesDiffer) {
+      // Told the rules are the same when the lines do not even line up: the fast path notices and gives way.
+      const forcedRun = computeSample(sb, 1000, first.snapshot, 1, new Date(1000), { sameRules: true });
+      expect(orderOf(forcedRun)).not.toBe(orderOf(first));
+      expect([...forcedRun.sample.rules.values()]).toEqual([...slow.rules.values()]);
+    }
+    // A third read of the same rules, after a fast one: still the same as reading by text.
+    const third = src(b.replace(/\[(\d+):(\d+)\] -A/g, (_m, p: string, q: string) => `[${Number(p) * 2}:${Number(q) * 2}] -A`));
+    const second = computeSample(sb, 1000, first.snapshot, 1, new Date(1000), { sameRules: same });
+    const slow3 = computeSample(third, 2000, computeSample(sb, 1000, first.snapshot, 1, new Date(1000)).snapshot, 2, new Date(2000)).sample;
+    const fast3 = computeSample(third, 2000, second.snapshot, 2, new Date(2000), { sameRules: true }).sample;
+    expect([...fast3.rules.values()]).toEqual([...slow3.rules.values()]);
+    expect([...fast3.chains.values()]).toEqual([...slow3.chains.values()]);
     // The per-chain arrays and the per-rule map say the same.
     for (const c of fast.chainRules.values()) {
       c.packets.forEach((p, i) => expect(fast.rules.get(ruleKey(c.family, c.table, c.chain, i + 1))).toMatchObject({ packets: p, bytes: c.bytes[i], pps: c.pps[i], bps: c.bps[i] }));

@@ -35,7 +35,15 @@ interface Snapshot {
   at: number;
   rules: Map<string, ChainCounters>;
   policies: Map<string, { packets: number; bytes: number }>;
+  /** Per family: the counter-carrying lines in text order (what a read of the same rules repeats). */
+  order: Partial<Record<Family, OrderEntry[]>>;
 }
+
+/** A chain line, or a run of one chain's rule lines, of an iptables-save -c text. */
+type OrderEntry = { kind: 'chain'; ck: string; table: TableName; chain: string; builtin: boolean } | { kind: 'rules'; ck: string; table: TableName; chain: string; n: number };
+
+/** The read does not have the lines the previous read had (the fast path gives way). */
+class ShapeMismatch extends Error {}
 
 /** One chain's rules in a read: text (without counters) and counters, by position - 1. */
 interface ChainCounters {
@@ -209,6 +217,147 @@ function rate(delta: number, elapsedMs: number | null): number | null {
   return (delta * 1000) / elapsedMs;
 }
 
+/** The decimal number at `i` of `text` and the index after it; -1 when no digit is there. */
+function digitsAt(text: string, i: number, out: number[]): void {
+  let n = 0;
+  const from = i;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) n = n * 10 + (c - 48);
+  out[0] = n;
+  out[1] = i > from ? i : -1;
+}
+
+/** `[p:b]` at `i` of `text` into out[0..1], out[2] the index after `]`; false when not there. */
+function countersAt(text: string, i: number, out: number[], tmp: number[]): boolean {
+  if (text.charCodeAt(i) !== 91 /* [ */) return false;
+  digitsAt(text, i + 1, tmp);
+  if (tmp[1] < 0 || text.charCodeAt(tmp[1]) !== 58 /* : */) return false;
+  out[0] = tmp[0];
+  digitsAt(text, tmp[1] + 1, tmp);
+  if (tmp[1] < 0 || text.charCodeAt(tmp[1]) !== 93 /* ] */) return false;
+  out[1] = tmp[0];
+  out[2] = tmp[1] + 1;
+  return true;
+}
+
+/**
+ * A read whose rules are those of the previous read (`sameRules`): the counter-carrying lines come
+ * in the same order, so each is matched to its chain and position from the previous read's line
+ * order, and only its numbers are read — no string, key or map entry per rule. Throws
+ * ShapeMismatch when the lines do not line up after all (the caller then reads by text).
+ */
+function samePositions(source: LoadedSource, at: number, previous: Snapshot, seq: number, wallClock: Date): { sample: CounterSample; snapshot: Snapshot } {
+  const elapsedMs = at - previous.at;
+  const snapshot: Snapshot = { at, rules: new Map(), policies: new Map(), order: previous.order };
+  const chainRules = new Map<string, ChainRuleRates>();
+  const chains = new Map<string, ChainRate>();
+  const num = [0, 0, 0];
+  const tmp = [0, 0];
+  for (const f of ['ipv4', 'ipv6'] as Family[]) {
+    const text = source.texts[f];
+    const order = previous.order[f];
+    if (text === undefined) {
+      if (order !== undefined) throw new ShapeMismatch();
+      continue;
+    }
+    if (order === undefined) throw new ShapeMismatch();
+    let k = 0;
+    let left = 0;
+    let run: (OrderEntry & { kind: 'rules' }) | undefined;
+    let cur: ChainCounters | undefined;
+    let out: ChainRuleRates | undefined;
+    let prevChain: ChainCounters | undefined;
+    let cr: ChainRate | undefined;
+    let from = 0;
+    while (from < text.length) {
+      let to = text.indexOf('\n', from);
+      if (to < 0) to = text.length;
+      const c0 = text.charCodeAt(from);
+      if (c0 === 58 /* : */) {
+        // `:NAME POLICY [p:b]`
+        const e = order[k++];
+        if (!e || e.kind !== 'chain' || left !== 0) throw new ShapeMismatch();
+        const sp = text.indexOf(' ', from);
+        const sp2 = sp < 0 ? -1 : text.indexOf(' ', sp + 1);
+        let packets = 0;
+        let bytes = 0;
+        if (sp2 >= 0 && sp2 < to && countersAt(text, sp2 + 1, num, tmp)) {
+          packets = num[0];
+          bytes = num[1];
+        }
+        snapshot.policies.set(e.ck, { packets, bytes });
+        const prevPol = previous.policies.get(e.ck);
+        const policyPps = prevPol && e.builtin ? rate(packets - prevPol.packets, elapsedMs) : null;
+        const policyBps = prevPol && e.builtin ? rate(bytes - prevPol.bytes, elapsedMs) : null;
+        chains.set(e.ck, {
+          family: f,
+          table: e.table,
+          chain: e.chain,
+          packets: e.builtin ? packets : 0,
+          bytes: e.builtin ? bytes : 0,
+          pps: e.builtin ? policyPps : 0,
+          bps: e.builtin ? policyBps : 0,
+          policyPps,
+          policyBps,
+        });
+      } else if (c0 === 91 /* [ */ || c0 === 45 /* - */) {
+        let packets = 0;
+        let bytes = 0;
+        let rest = from;
+        if (c0 === 91 && countersAt(text, from, num, tmp)) {
+          packets = num[0];
+          bytes = num[1];
+          rest = num[2];
+          while (text.charCodeAt(rest) === 32 || text.charCodeAt(rest) === 9) rest++;
+        }
+        if (rest + 3 <= to && text.startsWith('-A ', rest)) {
+          if (left === 0) {
+            const e = order[k++];
+            if (!e || e.kind !== 'rules') throw new ShapeMismatch();
+            run = e;
+            left = e.n;
+            prevChain = previous.rules.get(e.ck);
+            if (!prevChain || prevChain.texts.length < e.n) throw new ShapeMismatch();
+            const known = snapshot.rules.get(e.ck);
+            if (known) throw new ShapeMismatch(); // a chain's rules in two runs: not iptables-save output
+            // Same rules: the texts are the previous read's.
+            snapshot.rules.set(e.ck, (cur = { texts: prevChain.texts, packets: [], bytes: [] }));
+            chainRules.set(e.ck, (out = { family: f, table: e.table, chain: e.chain, packets: cur.packets, bytes: cur.bytes, pps: [], bps: [] }));
+            cr = chains.get(e.ck);
+          }
+          const i = cur!.packets.length;
+          cur!.packets.push(packets);
+          cur!.bytes.push(bytes);
+          const pps = rate(packets - prevChain!.packets[i], elapsedMs);
+          const bps = rate(bytes - prevChain!.bytes[i], elapsedMs);
+          out!.pps.push(pps);
+          out!.bps.push(bps);
+          left--;
+          if (cr) {
+            cr.packets += packets;
+            cr.bytes += bytes;
+            cr.pps = cr.pps === null || pps === null ? null : cr.pps + pps;
+            cr.bps = cr.bps === null || bps === null ? null : cr.bps + bps;
+          }
+        }
+      }
+      from = to + 1;
+    }
+    if (left !== 0 || k !== order.length || (run && cur!.packets.length !== run.n)) throw new ShapeMismatch();
+  }
+  let rules: Map<string, RuleRate> | undefined;
+  const sample: CounterSample = {
+    at: wallClock.toISOString(),
+    elapsedMs,
+    seq,
+    chainRules,
+    get rules(): Map<string, RuleRate> {
+      return (rules ??= perRule(chainRules));
+    },
+    chains,
+  };
+  return { sample, snapshot };
+}
+
 /**
  * Compute a sample from a read (its counter texts), given the previous snapshot (undefined on the
  * first read). Pure apart from its inputs; exported for tests. A rule is followed by its text and
@@ -224,13 +373,24 @@ export function computeSample(
   wallClock: Date,
   opts: { sameRules?: boolean } = {},
 ): { sample: CounterSample; snapshot: Snapshot } {
+  if (opts.sameRules && previous) {
+    try {
+      return samePositions(source, at, previous, seq, wallClock);
+    } catch (err) {
+      if (!(err instanceof ShapeMismatch)) throw err;
+    }
+  }
   const elapsedMs = previous ? at - previous.at : null;
-  const snapshot: Snapshot = { at, rules: new Map(), policies: new Map() };
+  const snapshot: Snapshot = { at, rules: new Map(), policies: new Map(), order: {} };
   const chainRules = new Map<string, ChainRuleRates>();
   const chains = new Map<string, ChainRate>();
   for (const f of ['ipv4', 'ipv6'] as Family[]) {
     const text = source.texts[f];
     if (text === undefined) continue;
+    const order: OrderEntry[] = (snapshot.order[f] = []);
+    let run: (OrderEntry & { kind: 'rules' }) | undefined;
+    /** Occurrences of each text so far in the chain, once its rules stopped lining up. */
+    let seen: Map<string, number> | undefined;
     let current: ChainCounters | undefined;
     let out: ChainRuleRates | undefined;
     let prevChain: ChainCounters | undefined;
@@ -246,6 +406,8 @@ export function computeSample(
       if (!sameChain) ck = chainKey(f, s.table, s.chain);
       if (s.position === 0) {
         lastName = '';
+        run = undefined;
+        order.push({ kind: 'chain', ck, table: s.table, chain: s.chain, builtin: s.builtin });
         snapshot.policies.set(ck, { packets: s.packets, bytes: s.bytes });
         const prevPol = previous?.policies.get(ck);
         const policyPps = prevPol && s.builtin ? rate(s.packets - prevPol.packets, elapsedMs) : null;
@@ -271,21 +433,28 @@ export function computeSample(
           chainRules.set(ck, (out = { family: f, table: s.table, chain: s.chain, packets: current.packets, bytes: current.bytes, pps: [], bps: [] }));
         } else out = chainRules.get(ck);
         prevChain = previous?.rules.get(ck);
-        positional = opts.sameRules === true && prevChain !== undefined ? true : null;
+        positional = null;
+        seen = undefined;
         cr = chains.get(ck);
         lastName = s.chain;
         lastTable = s.table;
+        order.push((run = { kind: 'rules', ck, table: s.table, chain: s.chain, n: 0 }));
       }
+      run!.n++;
       const i = current.texts.length;
       current.texts.push(s.text);
       current.packets.push(s.packets);
       current.bytes.push(s.bytes);
       let prev = -1;
       if (prevChain) {
-        if (positional === true || (positional === null && prevChain.texts[i] === s.text)) prev = i;
+        if (positional === null && prevChain.texts[i] === s.text) prev = i;
         else {
           // The rules moved: follow this one by its text and occurrence from here on.
-          positional = false;
+          if (positional === null) {
+            positional = false;
+            seen = new Map();
+            for (let k = 0; k < i; k++) seen.set(current.texts[k], (seen.get(current.texts[k]) ?? 0) + 1);
+          }
           if (!prevChain.byText) {
             const m = new Map<string, number[]>();
             prevChain.texts.forEach((t, k) => {
@@ -295,8 +464,8 @@ export function computeSample(
             });
             prevChain.byText = m;
           }
-          let n = 0;
-          for (let k = 0; k < i; k++) if (current.texts[k] === s.text) n++;
+          const n = seen!.get(s.text) ?? 0;
+          seen!.set(s.text, n + 1);
           prev = prevChain.byText.get(s.text)?.[n] ?? -1;
         }
       }
