@@ -155,12 +155,16 @@ export interface Rate {
   bps: number;
 }
 
+/** How many of the hottest rules of each sample start a sparkline history (the overlay shows 12). */
+export const HOT_KEEP = 100;
+
 /**
  * Fold a live sample (per chain `table:chain`: its rules' counters and rates by position; chain
  * rates; policy rates — as the SOURCES poller computes them) into the rate state, appending each
- * rule's packets/s to its history for sparklines. Only rules with traffic within the window keep
- * a history (the sparklines are of the hottest rules): key strings are built for those alone, so
- * a sample of a 320k-rule host costs no per-rule allocation here.
+ * rule's packets/s to its history for sparklines. Histories start for the HOT_KEEP hottest rules
+ * of a sample and go on while the rule has traffic within the window (the sparklines are of the
+ * hottest rules): key strings and arrays are built for those alone, so a sample of a 320k-rule
+ * host costs no allocation per rule here.
  */
 export function nextRates(prev: RateState | null, at: number, rules: Map<string, ChainLive>, chains: Map<string, Rate>, policies: Map<string, Rate> = new Map()): RateState {
   const history = new Map<string, number[]>();
@@ -178,15 +182,24 @@ export function nextRates(prev: RateState | null, at: number, rules: Map<string,
     if (!c || i >= c.packets.length) continue;
     append(key, before, c.pps[i] ?? 0);
   }
-  // Rules with traffic now that had none.
+  // The hottest rules now (a small sorted list, highest first) start a history when they have none.
+  const top: { ck: string; i: number; pps: number }[] = [];
   for (const [ck, c] of rules) {
     const pps = c.pps;
     for (let i = 0; i < pps.length; i++) {
       const p = pps[i];
-      if (p === null || p === 0) continue;
-      const key = `${ck}:${i + 1}`;
-      if (!history.has(key) && !prev?.history.has(key)) append(key, undefined, p);
+      if (p === null || p <= 0 || (top.length === HOT_KEEP && p <= top[HOT_KEEP - 1].pps)) continue;
+      let j = top.length === HOT_KEEP ? HOT_KEEP - 1 : top.length;
+      while (j > 0 && top[j - 1].pps < p) {
+        top[j] = top[j - 1];
+        j--;
+      }
+      top[j] = { ck, i, pps: p };
     }
+  }
+  for (const t of top) {
+    const key = `${t.ck}:${t.i + 1}`;
+    if (!history.has(key) && !prev?.history.has(key)) append(key, undefined, t.pps);
   }
   return { at, rules, chains, policies, history };
 }

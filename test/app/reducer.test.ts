@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simCounter } from '../../src/app/counters.js';
+import { HISTORY, HOT_KEEP, hottest, simCounter } from '../../src/app/counters.js';
 import { chainRows, currentStep, selectedRule, traceRows, viewChain } from '../../src/app/selectors.js';
 import { ruleKey } from '../../src/app/state.js';
 import { clusterIpTrace, DUMP, loadedStore, payload, reloadPayload, sampled } from './helpers.js';
@@ -338,6 +338,31 @@ describe('live rates', () => {
     expect(selectedRule(s)?.position).toBe(1);
     store.dispatch({ type: 'moveEdge', edge: 'first' });
     expect(selectedRule(store.getState())?.position).toBe(2);
+  });
+});
+
+describe('sparkline histories on a big host', () => {
+  it('start for the hottest rules of a sample and go on while they have traffic', () => {
+    const store = loadedStore();
+    // 300 rules with 1…300 packets/s in one chain.
+    const many = (f: (i: number) => number): [string, { pps: number; bps: number }][] =>
+      Array.from({ length: 300 }, (_, i) => [`nat:BIG:${i + 1}`, { pps: f(i), bps: 0 }] as [string, { pps: number; bps: number }]);
+    store.dispatch(sampled(1, many((i) => i + 1)));
+    let s = store.getState();
+    expect(s.rates!.history.size).toBe(HOT_KEEP);
+    expect(hottest(s.rates!, 12).map((h) => h.pps)).toEqual(Array.from({ length: 12 }, (_, i) => 300 - i));
+    expect(s.rates!.history.has('nat:BIG:300')).toBe(true);
+    expect(s.rates!.history.has(`nat:BIG:${300 - HOT_KEEP}`)).toBe(false);
+    // Next sample: the order turns round; the old hot rules keep their history while they have
+    // traffic, the new hottest start one.
+    store.dispatch(sampled(2, many((i) => 300 - i)));
+    s = store.getState();
+    expect(s.rates!.history.get('nat:BIG:300')).toEqual([300, 1]);
+    expect(s.rates!.history.get('nat:BIG:1')).toEqual([300]);
+    expect(hottest(s.rates!, 3).map((h) => h.key)).toEqual(['nat:BIG:1', 'nat:BIG:2', 'nat:BIG:3']);
+    // No traffic for a whole window: the histories go.
+    for (let k = 0; k < HISTORY; k++) store.dispatch(sampled(3 + k, many(() => 0)));
+    expect(store.getState().rates!.history.size).toBe(0);
   });
 });
 
