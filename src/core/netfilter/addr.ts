@@ -66,10 +66,15 @@ export function parseIpUncached(text: string): Ip | null {
   if (t.includes('/')) return null;
   try {
     if (FOUR_PART_DECIMAL.test(t)) {
-      // ipaddr.IPv4.isValidFourPartDecimal is this test plus a parse; parse once instead. It
-      // throws for a part over 255 (then nothing else could read it either). The canonical text of
-      // a four-part decimal without leading zeros is the text itself.
-      const a = ipaddr.IPv4.parse(t);
+      // ipaddr.IPv4.isValidFourPartDecimal is this test plus ipaddr's general parser (hex, octal,
+      // fewer parts: regexes per part). After this test the parts are plain decimals, so their
+      // values are Number(part); ipaddr.IPv4's constructor range-checks them (throws above 255:
+      // then nothing else could read it either). The canonical text of a four-part decimal
+      // without leading zeros is the text itself.
+      const d1 = t.indexOf('.');
+      const d2 = t.indexOf('.', d1 + 1);
+      const d3 = t.indexOf('.', d2 + 1);
+      const a = new ipaddr.IPv4([Number(t.slice(0, d1)), Number(t.slice(d1 + 1, d2)), Number(t.slice(d2 + 1, d3)), Number(t.slice(d3 + 1))]);
       return { family: 'ipv4', text: t, w: wordsOf(a) };
     }
     if (ipaddr.IPv6.isValid(t)) {

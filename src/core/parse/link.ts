@@ -32,6 +32,22 @@ interface ModuleInfo {
   only: Family | null;
 }
 
+/** A recent answer of linkLazy for one target name. */
+interface RecentJump {
+  name: string;
+  verdict: boolean;
+  target: Chain | undefined;
+  /** Not a user chain: is it a target extension? */
+  spec: boolean;
+}
+
+/** True when text[start, end) is `s`. */
+function sameText(text: string, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let k = s.length - 1; k >= 0; k--) if (text.charCodeAt(start + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
 /** Verdict name → the shared string. */
 const VERDICT_NAMES: ReadonlyMap<string, string> = new Map([...VERDICTS].map((v) => [v, v]));
 
@@ -192,19 +208,46 @@ export class Linker {
    * the body, which reports).
    */
   linkLazy(rule: ParsedRule, chains: ReadonlyMap<string, Chain>): boolean {
-    if (rule.jumpStart < 0) return true;
-    const name = rule.raw.slice(rule.jumpStart, rule.jumpEnd);
+    const start = rule.jumpStart;
+    if (start < 0) return true;
+    const raw = rule.raw;
+    const end = rule.jumpEnd;
     const flags = rule.jumpFlags;
-    if (VERDICT_NAMES.has(name)) return (flags & (JUMP_GOTO | JUMP_HAS_OPTIONS)) === 0;
-    const target = chains.get(name);
+    // The names a big dump jumps to most (KUBE-MARK-MASQ, DNAT, ACCEPT…) recur rule after rule:
+    // a few recent answers, compared in place, save cutting the name out and hashing it.
+    if (this.recentChains !== chains) {
+      this.recentChains = chains;
+      this.recent.fill(null);
+    }
+    let hit: RecentJump | null = null;
+    for (let k = 0; k < this.recent.length; k++) {
+      const r = this.recent[k];
+      if (r !== null && sameText(raw, start, end, r.name)) {
+        hit = r;
+        break;
+      }
+    }
+    if (hit === null) {
+      const name = raw.slice(start, end);
+      hit = { name, verdict: VERDICT_NAMES.has(name), target: chains.get(name), spec: false };
+      if (!hit.verdict && (hit.target === undefined || hit.target.builtin)) hit.spec = this.specs.target(name) !== null;
+      this.recent[this.next] = hit;
+      this.next = (this.next + 1) % this.recent.length;
+    }
+    if (hit.verdict) return (flags & (JUMP_GOTO | JUMP_HAS_OPTIONS)) === 0;
+    const target = hit.target;
     if (target === undefined || target.builtin) {
-      if (this.specs.target(name) !== null) return (flags & JUMP_GOTO) === 0;
+      if (hit.spec) return (flags & JUMP_GOTO) === 0;
       return target === undefined && (flags & JUMP_HAS_OPTIONS) !== 0;
     }
     if ((flags & JUMP_HAS_OPTIONS) !== 0) return false;
     target.references++;
     return true;
   }
+
+  private recent: (RecentJump | null)[] = [null, null, null, null];
+  private next = 0;
+  private recentChains: ReadonlyMap<string, Chain> | null = null;
 }
 
 /** Link a parsed ruleset in place. */

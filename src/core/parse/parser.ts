@@ -860,10 +860,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   return { ruleset, diagnostics };
 }
 
-/** True when line[start, end) is `text`. */
+/** True when line[start, end) is `text` (compared from the end: chain names share prefixes like KUBE-SEP-). */
 function sameText(line: string, start: number, end: number, text: string): boolean {
   if (end - start !== text.length) return false;
-  for (let k = 0; k < text.length; k++) if (line.charCodeAt(start + k) !== text.charCodeAt(k)) return false;
+  for (let k = text.length - 1; k >= 0; k--) if (line.charCodeAt(start + k) !== text.charCodeAt(k)) return false;
   return true;
 }
 
