@@ -11,6 +11,7 @@ import { parseCommand } from './command.js';
 import { overlayItems } from './overlays.js';
 import { entryHook, formToSpec, packetForRule, PACKET_FIELDS, specToForm } from './packet-form.js';
 import type { PacketForm } from './packet-form.js';
+import { grouped } from './human.js';
 import { callersOf, currentStep, selectedRule, viewChain } from './selectors.js';
 import type { DiffState, PaneId } from './state.js';
 import type { Store } from './store.js';
@@ -30,7 +31,15 @@ export interface ControllerOptions {
   switchFamily?: (family: Family) => void;
   /** Open another dump of a directory source (its result arrives through `loaded`). */
   selectEntry?: (path: string) => void;
+  /**
+   * Run slow work after the screen has painted what was dispatched so far (the TUI: setImmediate).
+   * Without it, slow work runs at once.
+   */
+  defer?: (work: () => void) => void;
 }
+
+/** Above this many rules (both sides), the diff view says it is comparing before it starts. */
+export const BIG_DIFF_RULES = 20_000;
 
 /** Everything a key can ask for; the keymap (src/ui/keymap.ts) binds keys to these. */
 export type UiCommand =
@@ -155,16 +164,30 @@ export function createController(store: Store, engine: Engine | null, options: C
   function openDiff(): void {
     const s = store.getState();
     if (!s.previous || !s.ruleset) return flash('no earlier version to compare with: the diff view opens after a reload that changed rules', 'error');
-    let extra: Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'> = {};
-    try {
-      extra = options.diff ? options.diff(s.previous.ruleset, s.ruleset, s.context) : {};
-    } catch (err) {
-      flash(`diff failed: ${err instanceof Error ? err.message : String(err)}; showing the rule changes only`, 'error');
+    const before = s.previous;
+    const after = s.ruleset;
+    const compute = (): void => {
+      // A reload may have come in between: compare what was asked for, show it only if still current.
+      let extra: Omit<DiffState, 'before' | 'after' | 'cursor' | 'scroll'> = {};
+      try {
+        extra = options.diff ? options.diff(before.ruleset, after, store.getState().context) : {};
+      } catch (err) {
+        flash(`diff failed: ${err instanceof Error ? err.message : String(err)}; showing the rule changes only`, 'error');
+      }
+      if (store.getState().ruleset !== after) return flash('the rules changed while comparing: press d again');
+      if (store.getState().flash?.text.startsWith('comparing')) dispatch({ type: 'flash', flash: null });
+      dispatch({ type: 'openDiff', diff: { before, after: { label: s.source?.label ?? 'now', ruleset: after }, ...extra } });
+    };
+    let rules = 0;
+    for (const rs of [before.ruleset, after]) for (const t of rs.tables.values()) for (const c of t.chains.values()) rules += c.rules.length;
+    if (options.defer && options.diff && rules > BIG_DIFF_RULES) {
+      // Big rulesets: the behavioural diff traces probe packets on both sides (seconds on a
+      // 300k-rule dump): say so on screen first.
+      flash(`comparing the two rulesets (${grouped(rules)} rules, structure and probe packets)…`);
+      options.defer(compute);
+      return;
     }
-    dispatch({
-      type: 'openDiff',
-      diff: { before: s.previous, after: { label: s.source?.label ?? 'now', ruleset: s.ruleset }, ...extra },
-    });
+    compute();
   }
 
   function submit(): void {

@@ -284,6 +284,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let selectEntry: ((path: string) => Promise<void>) | undefined;
   const controller = createController(store, engine, {
     diff: diffFn,
+    defer: (work) => void setImmediate(work),
     switchFamily: (family) => {
       if (!current) return;
       try {

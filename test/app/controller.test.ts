@@ -6,6 +6,7 @@ import { grouped, hex, humanCount, humanRate } from '../../src/app/human.js';
 import { emptyPacketForm, formToSpec, packetForRule } from '../../src/app/packet-form.js';
 import { selectedRule } from '../../src/app/selectors.js';
 import type { HostContext, PacketSpec } from '../../src/core/netfilter/types.js';
+import { generateKubeProxyDump } from '../../src/gen/kubeproxy.js';
 import { clusterIpTrace, loadedStore, payload, reloadPayload } from './helpers.js';
 
 /** An engine stand-in that records the packets it is asked to trace. */
@@ -176,6 +177,32 @@ describe('controller', () => {
     // stepping again follows the packet as before
     c.exec({ id: 'step', delta: 1 });
     expect(store.getState().view?.table).toBe('nat');
+  });
+  it('on big rulesets the diff view says it is comparing, paints, then compares (once)', () => {
+    const big = generateKubeProxyDump({ services: 400, endpoints: 10, seed: 5 });
+    const store = loadedStore(big);
+    const deferred: (() => void)[] = [];
+    let diffs = 0;
+    const c = createController(store, null, { diff: () => (diffs++, { lines: [{ text: '+ one rule' }] }), defer: (w) => void deferred.push(w) });
+    const at = big.indexOf('\n[0:0] -A KUBE-SERVICES ') + 1;
+    const edited = big.slice(0, at) + '[0:0] -A KUBE-SERVICES -d 10.255.0.1/32 -j ACCEPT\n' + big.slice(at);
+    c.loaded(reloadPayload(store, edited, 'test.rules', 5_000_000));
+    c.exec({ id: 'diff' });
+    expect(store.getState().flash?.text).toMatch(/^comparing the two rulesets \([\d,]+ rules/);
+    expect(store.getState().mode).toBe('explore');
+    expect(diffs).toBe(0);
+    deferred.shift()!();
+    expect(diffs).toBe(1);
+    expect(store.getState().mode).toBe('diff');
+    expect(store.getState().diff?.lines?.[0].text).toBe('+ one rule');
+    expect(store.getState().flash).toBeNull();
+    // A reload between the key and the comparison: nothing stale is shown.
+    c.exec({ id: 'back' });
+    c.exec({ id: 'diff' });
+    c.loaded(reloadPayload(store, edited.replace('10.255.0.1/32', '10.255.0.2/32'), 'test.rules', 6_000_000));
+    deferred.shift()!();
+    expect(store.getState().mode).toBe('explore');
+    expect(store.getState().flash?.text).toMatch(/rules changed while comparing/);
   });
   it('diff needs an earlier version', () => {
     const { store, c } = setup();
