@@ -606,7 +606,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     if (plan === undefined || plan === null) return false;
     fillValues(plan, line, scanned);
     planEnv.family = family!;
-    if (!checkPlan(plan, scanned, 0, planEnv)) return false;
+    if (!checkPlan(plan, scanned.text, 0, planEnv)) return false;
     const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
     if (plan.target >= 0) {
       rule.jumpStart = scanned.start[plan.target];
@@ -633,7 +633,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         if (plan === undefined || plan === null) record = [];
         else if (plan.target < 0 || !words.quoted[from + plan.target]) {
           planEnv.family = family!;
-          if (checkPlan(plan, words, from, planEnv)) {
+          if (checkPlan(plan, words.text, from, planEnv)) {
             const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
             if (plan.target >= 0) {
               rule.jumpStart = words.start[from + plan.target];

@@ -139,13 +139,30 @@ export function shapeOf(w: Words, from: number, isTargetExtension: (name: string
   return { kinds, literals, hash: h };
 }
 
-/** Words of a rule line read by `scanRule` (a Words whose `text` holds only the words asked for). */
-export interface ScannedWords extends Words {
+/** Words of a rule line read by `scanRule`: boundaries and kinds; `text` holds only the words cut out. */
+export interface ScannedWords {
+  count: number;
+  start: Int32Array;
+  end: Int32Array;
   kinds: Uint8Array;
+  text: string[];
 }
 
 export function createScannedWords(): ScannedWords {
-  return { count: 0, text: [], start: [], end: [], quoted: [], unterminatedQuote: -1, kinds: new Uint8Array(64) };
+  return { count: 0, start: new Int32Array(64), end: new Int32Array(64), kinds: new Uint8Array(64), text: [] };
+}
+
+function grow(w: ScannedWords): void {
+  const n = w.kinds.length * 2;
+  const kinds = new Uint8Array(n);
+  kinds.set(w.kinds);
+  const start = new Int32Array(n);
+  start.set(w.start);
+  const end = new Int32Array(n);
+  end.set(w.end);
+  w.kinds = kinds;
+  w.start = start;
+  w.end = end;
 }
 
 const SPACE = 32;
@@ -202,15 +219,10 @@ export function scanRule(line: string, i: number, w: ScannedWords, isTargetExten
       kind = WordKind.Literal;
       sel = selectorAt(line, start, len);
     } else kind = q ? WordKind.QuotedValue : WordKind.Value;
-    if (count >= w.kinds.length) {
-      const grown = new Uint8Array(w.kinds.length * 2);
-      grown.set(w.kinds);
-      w.kinds = grown;
-    }
+    if (count >= w.kinds.length) grow(w);
     w.kinds[count] = kind;
     w.start[count] = start;
     w.end[count] = end;
-    w.quoted[count] = q;
     count++;
     h = Math.imul(h ^ kind, FNV);
     if (kind <= WordKind.QuotedLiteral) h = literalHash(h, line, start, end);
@@ -338,8 +350,7 @@ export function makePlan(
  * Check the values of a rule of this plan's shape (words [from, w.count)). True when the full
  * parse and link would report nothing for it.
  */
-export function checkPlan(plan: Plan, w: Words, from: number, env: PlanEnv): boolean {
-  const text = w.text;
+export function checkPlan(plan: Plan, text: readonly string[], from: number, env: PlanEnv): boolean {
   for (const k of plan.addresses) {
     const v = text[from + k];
     if (v.includes(',') || !env.addressOk(v)) return false;
@@ -348,12 +359,11 @@ export function checkPlan(plan: Plan, w: Words, from: number, env: PlanEnv): boo
     const len = text[from + k].length;
     if (len === 0 || len > MAX_IFNAME) return false;
   }
-  for (const o of plan.typed) if (!typedOk(o, w, from, env.family)) return false;
+  for (const o of plan.typed) if (!typedOk(o, text, from, env.family)) return false;
   return true;
 }
 
-function typedOk(o: PlanOwner, w: Words, from: number, family: Family): boolean {
-  const text = w.text;
+function typedOk(o: PlanOwner, text: readonly string[], from: number, family: Family): boolean {
   let key: string;
   if (o.single >= 0) key = text[from + o.single];
   else {
