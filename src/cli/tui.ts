@@ -284,7 +284,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let selectEntry: ((path: string) => Promise<void>) | undefined;
   const controller = createController(store, engine, {
     diff: diffFn,
-    defer: (work) => void setImmediate(work),
+    // blessed flushes what a render wrote in a later setImmediate: start slow work only once the
+    // screen has it (the UI is idle meanwhile, so 30 ms is plenty).
+    defer: (work) => void setTimeout(work, 30),
     switchFamily: (family) => {
       if (!current) return;
       try {
