@@ -10,7 +10,7 @@ const PACKET_ENTRY_KEYS = ['name', 'description', 'packet', 'expect', 'assume', 
 const OUTCOME_KEYS = ['verdict', 'disposition', 'iface', 'dst', 'src', 'mark', 'probability', 'path'];
 const PACKET_SPEC_KEYS = [
   'proto', 'src', 'dst', 'sport', 'dport', 'icmpType', 'icmpCode', 'tcpFlags', 'iif', 'local', 'oif', 'mark',
-  'ctState', 'reply', 'length', 'ttl', 'srcMac', 'uid', 'gid', 'fragment', 'packetNumber', 'physIn', 'physOut', 'ctMark', 'flow',
+  'ctState', 'reply', 'length', 'ttl', 'srcMac', 'uid', 'gid', 'fragment', 'packetNumber', 'physIn', 'physOut', 'ctMark', 'flow', 'related',
 ];
 const VERDICTS = ['ACCEPT', 'DROP', 'REJECT'];
 const DISPOSITIONS = ['delivered', 'forwarded', 'sent', 'dropped', 'rejected', 'no-route', 'queued', 'stolen'];

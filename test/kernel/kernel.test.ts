@@ -115,6 +115,26 @@ function compareAddresses(k: KernelPath, o: Outcome, ls: LoadedScenario): string
   return diffs.length ? `the packet's final ${diffs.join(', ')}` : null;
 }
 
+/**
+ * An ICMP error (related) as its receiver got it against the engine's final packet: outer source,
+ * and the quoted packet's addresses and ports after the kernel's translation.
+ */
+function receivedProblem(k: KernelPath, o: Outcome): string | null {
+  if (k.received === undefined) return null;
+  const e = o.packet.embedded;
+  if (k.received === null) return `the ICMP error never reached ${o.packet.dst} (the engine's destination)`;
+  const diffs: string[] = [];
+  if (canonAddr(k.received.src) !== canonAddr(o.packet.src)) diffs.push(`source ${k.received.src} (received) ≠ ${o.packet.src} (engine)`);
+  if (!e) diffs.push('the engine shows no embedded header');
+  else {
+    const r = k.received.inner;
+    const got = `${r.src}:${r.sport} → ${r.dst}:${r.dport}`;
+    const want = `${canonAddr(e.src)}:${e.sport} → ${canonAddr(e.dst)}:${e.dport}`;
+    if (`${canonAddr(r.src)}:${r.sport} → ${canonAddr(r.dst)}:${r.dport}` !== want) diffs.push(`embedded ${got} (received) ≠ ${want} (engine)`);
+  }
+  return diffs.length ? `the received error's ${diffs.join(', ')}` : null;
+}
+
 /** How the kernel's packet disagrees with one expected outcome that has its path (end, final addresses). */
 function expectedIssues(k: KernelPath, e: ExpectedOutcome): string[] {
   const out: string[] = [];
@@ -178,7 +198,15 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
           const exp = expectedOutcomes(sp.expect);
           const { context } = resolveContext(sc.context);
           const engineOutcomes: Outcome[] = trace(ls.parse.ruleset, context, sp.packet, packetTraceOptions(sp)).outcomes;
-          const k = await session.replay(sp, pi, flowTargets(exp, engineOutcomes, sp.packet.reply === true));
+          // An ICMP error about a flow: the flow's listeners go where its first packet ends.
+          let targets: FlowTargets;
+          if (sp.packet.related) {
+            const first = { ...sp.packet };
+            delete first.related;
+            targets = flowTargets([], trace(ls.parse.ruleset, context, first, packetTraceOptions(sp)).outcomes, false);
+          } else targets = flowTargets(exp, engineOutcomes, sp.packet.reply === true);
+          const arrives = engineOutcomes.find((o) => ['delivered', 'forwarded', 'sent'].includes(o.disposition.kind));
+          const k = await session.replay(sp, pi, targets, sp.packet.related ? arrives?.packet.dst : undefined);
           const where = `${sc.name} / ${sp.name}`;
           if (process.env.IPTSCOPE_KERNEL_RECORD) {
             appendFileSync(process.env.IPTSCOPE_KERNEL_RECORD, JSON.stringify({ scenario: sc.name, packet: sp.name, path: k.path, end: k.end }) + '\n');
@@ -211,6 +239,8 @@ describe.skipIf(!availability.ok)('kernel conformance (real netfilter in network
               matchedOutcome = engineOutcomes[idx];
               const addrProblem = compareAddresses(k, matchedOutcome!, ls);
               if (addrProblem) problems.push(`${where}: same path, but ${addrProblem}`);
+              const emb = receivedProblem(k, matchedOutcome!);
+              if (emb) problems.push(`${where}: same path, but ${emb}`);
               const d = matchedOutcome!.disposition;
               if (!endMatches(k.end, d.kind, d.iface, d.by !== undefined)) {
                 problems.push(`${where}: same path, but the kernel's packet ended "${k.end}" and the engine says ${matchedOutcome!.disposition.text}`);

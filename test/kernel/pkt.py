@@ -5,13 +5,16 @@ Runs inside a network namespace (`ip netns exec NS python3 pkt.py ...`) created 
 
   send    one crafted packet through a raw socket with the IP header included, so every field
           the engine's PacketSpec names is exact: addresses, ports, TCP flags, ICMP type/code,
-          TTL / hop limit, total length, skb mark (SO_MARK, local packets only).
+          TTL / hop limit, total length, skb mark (SO_MARK, local packets only); with --inner-*
+          an ICMP / ICMPv6 error quoting a packet of a flow (PacketSpec.related).
   sock    one packet from an ordinary socket opened after setgid/setuid (for -m owner), TCP SYN
           (non-blocking connect) or a UDP datagram.
   server  a TCP or UDP listener driven by line commands on stdin (prints `ready`, `accepted`,
           `received`; `send` writes one byte to the peer).
   client  a TCP connection / UDP socket with a fixed source address and port, driven by line
           commands on stdin (prints `connected`, `sent`, `received`).
+  errcap  prints each ICMP / ICMPv6 error of a type the namespace receives, with its quoted
+          packet's addresses and ports (the receiving end of a RELATED error).
 
 Every process ends by itself when its stdin closes or after --life seconds, so nothing can
 outlive the harness even if the harness is killed.
@@ -71,8 +74,19 @@ def l4_header(a, fam, src, dst, proto, payload_len):
         return hdr[:6] + struct.pack("!H", csum) + payload
     if proto in (1, 58):
         itype = a.icmp_type if a.icmp_type is not None else (8 if proto == 1 else 128)
-        hdr = struct.pack("!BBHHH", itype, a.icmp_code or 0, 0, a.icmp_id, 1)
-        body = hdr + payload
+        if getattr(a, "inner_src", None):
+            # An ICMP error quoting an offending packet: 4 bytes after the checksum (unused, or
+            # the next-hop MTU of a fragmentation needed / packet too big), then that packet.
+            rest = 0
+            if proto == 1 and itype == 3 and a.icmp_code == 4:
+                rest = 1400
+            elif proto == 58 and itype == 2:
+                rest = 1280
+            hdr = struct.pack("!BBHI", itype, a.icmp_code or 0, 0, rest)
+            body = hdr + inner_packet(a, fam)
+        else:
+            hdr = struct.pack("!BBHHH", itype, a.icmp_code or 0, 0, a.icmp_id, 1)
+            body = hdr + payload
         if proto == 1:
             csum = checksum(body)
         else:
@@ -83,6 +97,26 @@ def l4_header(a, fam, src, dst, proto, payload_len):
         hdr = struct.pack("!HHII", a.sport, a.dport, 0, 0)
         return hdr + payload
     return payload
+
+
+def inner_packet(a, fam):
+    """The offending packet an ICMP error quotes (--inner-*): IP header + transport header +
+    padding, --inner-length bytes in all, checksums correct."""
+    isrc = ipaddress.ip_address(a.inner_src)
+    idst = ipaddress.ip_address(a.inner_dst)
+    iproto = IPPROTO.get(a.inner_proto, None)
+    if iproto is None:
+        iproto = int(a.inner_proto)
+    ihl = 20 if fam == 4 else 40
+    total = a.inner_length or (ihl + l4_min(iproto))
+    inner_args = argparse.Namespace(sport=a.inner_sport, dport=a.inner_dport, flags="ACK", icmp_type=None, icmp_code=0, icmp_id=a.inner_sport)
+    l4 = l4_header(inner_args, fam, isrc, idst, iproto, max(0, total - ihl - l4_min(iproto)))
+    if fam == 4:
+        hdr = struct.pack("!BBHHHBBH4s4s", (4 << 4) | 5, 0, ihl + len(l4), 4343, 0x4000, 63, iproto, 0, isrc.packed, idst.packed)
+        hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+    else:
+        hdr = struct.pack("!IHBB16s16s", 6 << 28, len(l4), iproto, 63, isrc.packed, idst.packed)
+    return hdr + l4
 
 
 def l4_min(proto):
@@ -300,6 +334,40 @@ def cmd_client(a):
             pass
 
 
+def cmd_errcap(a):
+    """Print every ICMP / ICMPv6 error of --type this namespace receives: outer source, type, code and
+    the quoted packet's addresses and ports (`error SRC TYPE CODE ISRC IDST ISPORT IDPORT`)."""
+    if a.family == 4:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    else:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setblocking(False)
+    out("ready")
+    for _ in stdin_lines(time.monotonic() + a.life):
+        while True:
+            try:
+                data, addr = s.recvfrom(65535)
+            except BlockingIOError:
+                break
+            if a.family == 4:
+                icmp = data[(data[0] & 0x0F) * 4:]
+            else:
+                icmp = data  # an ICMPv6 raw socket gets the message without the IPv6 header
+            if len(icmp) < 8 or icmp[0] != a.type:
+                continue
+            inner = icmp[8:]
+            if a.family == 4:
+                ihl = (inner[0] & 0x0F) * 4
+                isrc, idst = socket.inet_ntop(socket.AF_INET, inner[12:16]), socket.inet_ntop(socket.AF_INET, inner[16:20])
+            else:
+                ihl = 40
+                isrc, idst = socket.inet_ntop(socket.AF_INET6, inner[8:24]), socket.inet_ntop(socket.AF_INET6, inner[24:40])
+            if len(inner) < ihl + 4:
+                continue
+            sport, dport = struct.unpack("!HH", inner[ihl:ihl + 4])
+            out("error %s %d %d %s %s %d %d" % (addr[0], icmp[0], icmp[1], isrc, idst, sport, dport))
+
+
 def cmd_join(a):
     """Hold multicast group memberships (GROUP@IFACE …) until stdin closes."""
     socks = []
@@ -339,6 +407,13 @@ def main():
     sp.add_argument("--mark", type=int, default=0)
     sp.add_argument("--dev", default=None)
     sp.add_argument("--l2-dst", default=None)
+    # An ICMP error's quoted packet (the harness's RELATED packets).
+    sp.add_argument("--inner-proto", default=None)
+    sp.add_argument("--inner-src", default=None)
+    sp.add_argument("--inner-dst", default=None)
+    sp.add_argument("--inner-sport", type=int, default=0)
+    sp.add_argument("--inner-dport", type=int, default=0)
+    sp.add_argument("--inner-length", type=int, default=0)
     so = sub.add_parser("sock")
     so.add_argument("--proto", required=True)
     so.add_argument("--src", required=True)
@@ -364,11 +439,15 @@ def main():
     sc.add_argument("--dport", type=int, required=True)
     sc.add_argument("--life", type=float, default=30)
     sc.add_argument("--connect-timeout", type=float, default=3)
+    se = sub.add_parser("errcap")
+    se.add_argument("--family", type=int, default=4)
+    se.add_argument("--type", type=int, required=True)
+    se.add_argument("--life", type=float, default=30)
     sj = sub.add_parser("join")
     sj.add_argument("groups", nargs="+")
     sj.add_argument("--life", type=float, default=900)
     a = p.parse_args()
-    {"send": cmd_send, "sock": cmd_sock, "server": cmd_server, "client": cmd_client, "join": cmd_join}[a.cmd](a)
+    {"send": cmd_send, "sock": cmd_sock, "server": cmd_server, "client": cmd_client, "join": cmd_join, "errcap": cmd_errcap}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,20 @@ export interface EvalPacket {
   tproxy?: boolean;
   /** Recorded, informational (TOS/DSCP/CLASSIFY/TCPMSS …). */
   notes: string[];
+  /**
+   * An ICMP / ICMPv6 error about a flow (PacketSpec.related): its embedded header. Immutable: a
+   * NAT translation replaces the object. Undefined for every other packet.
+   */
+  icmpErr: IcmpErrInfo | undefined;
+}
+
+/** The embedded header of an ICMP error (current, and as the error entered). */
+export interface IcmpErrInfo {
+  proto: string;
+  inner: CtTuple;
+  innerIn: CtTuple;
+  outerSrcIn: Ip;
+  outerDstIn: Ip;
 }
 
 /** Address type as xt_addrtype / inet_dev_addr_type sees it. */

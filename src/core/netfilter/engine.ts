@@ -743,10 +743,29 @@ export class Run {
         // (a replayed step's text is not needed: the parent's step is taken over)
         this.note('conntrack', hook, this.quietLeft !== 0 && this.quietDone < this.quietLeft ? '' : `conntrack: no entry for ${fmtTuple(p.ctOrig, p.proto)} — NEW flow`);
         return;
-      case 'RELATED':
+      case 'RELATED': {
         p.ctAttached = true;
+        const f = this.flow;
+        const e = p.icmpErr;
+        if (e !== undefined && f) {
+          // icmp_error_message / icmpv6_error: the embedded header, inverted, is a tuple of the
+          // flow; the error is RELATED to it (IP_CT_RELATED_REPLY when that is the reply tuple).
+          p.ctOrig = f.orig;
+          p.ctReply = f.reply;
+          p.ctDnat = f.dnat;
+          p.ctSnat = f.snat;
+          if (this.spec.ctMark === undefined) p.ctMark = f.ctMark;
+          const nat = [f.dnat ? 'DNAT' : '', f.snat ? 'SNAT' : ''].filter(Boolean).join('+');
+          this.note(
+            'conntrack',
+            hook,
+            `conntrack: the embedded ${fmtTuple(e.inner, e.proto)} belongs to the flow ${fmtTuple(f.orig, e.proto)} (${p.ctDir === 'REPLY' ? 'reply' : 'original'} direction${nat ? `; ${nat}` : '; no NAT'}) — RELATED`,
+          );
+          return;
+        }
         this.note('conntrack', hook, 'conntrack: RELATED — an expected connection of another flow');
         return;
+      }
       case 'ESTABLISHED': {
         p.ctAttached = true;
         const f = this.flow;
@@ -775,6 +794,22 @@ export class Run {
     const st = effectiveState(p);
     if (st === 'UNTRACKED' || st === 'INVALID') {
       this.stepNatSkipped(hook, `nat ${hook} not consulted: the packet is ${st}`);
+      return ACCEPT_RES;
+    }
+    if (st === 'RELATED' && (p.protoNum === 1 || p.protoNum === 58)) {
+      // nf_nat_ipv4_fn / nf_nat_ipv6_fn: a RELATED ICMP packet never traverses the nat table;
+      // nf_nat_icmp(v6)_reply_translation rewrites it from the flow's bindings instead.
+      if (p.icmpErr === undefined || !this.flow) {
+        this.stepNatSkipped(hook, `nat ${hook} not consulted: a RELATED ICMP packet is translated by conntrack from its flow's bindings (the flow is not known here)`);
+        return ACCEPT_RES;
+      }
+      const change = this.icmpErrorNat(manip);
+      const bit = (manip === 'src') !== (p.ctDir === 'REPLY') ? 'SNAT' : 'DNAT';
+      this.stepNatSkipped(
+        hook,
+        `nat ${hook} not consulted: RELATED ICMP error — ${change ? `conntrack rewrites it by the flow's ${bit}` : `the flow has no ${bit} to apply at this hook`} (outer and embedded header)`,
+        change ? [change] : [],
+      );
       return ACCEPT_RES;
     }
     if (st === 'ESTABLISHED') {
@@ -823,6 +858,35 @@ export class Run {
       if (manip === 'src' && f.dnat) return set('src', f.orig.dst, f.orig.dport, 'un-DNAT (conntrack)');
     }
     return null;
+  }
+
+  /**
+   * nf_nat_icmp_reply_translation at a NAT hook (manip: dst at PREROUTING/OUTPUT, src at
+   * INPUT/POSTROUTING). The flow's status bit for this manip (inverted in the reply direction)
+   * decides; then the embedded header gets the other manip from the other direction's tuple and
+   * the outer header this manip from that tuple inverted.
+   */
+  private icmpErrorNat(manip: 'dst' | 'src'): string | null {
+    const f = this.flow!;
+    const p = this.pkt;
+    const e = p.icmpErr!;
+    const replyDir = p.ctDir === 'REPLY';
+    if (!((manip === 'src') !== replyDir ? f.snat : f.dnat)) return null;
+    const t = replyDir ? f.orig : f.reply;
+    const inner = e.inner;
+    let next: CtTuple;
+    let text: string;
+    if (manip === 'dst') {
+      next = tuple(t.src, inner.dst, inner.sport !== undefined ? t.sport ?? inner.sport : undefined, inner.dport);
+      text = `ICMP error (conntrack): outer dst ${ipEquals(p.dst, t.src) ? `${p.dst.text} unchanged` : `${p.dst.text} → ${t.src.text}`}; embedded src ${fmtEnd(inner.src, inner.sport)} → ${fmtEnd(next.src, next.sport)}`;
+      p.dst = t.src;
+    } else {
+      next = tuple(inner.src, t.dst, inner.sport, inner.dport !== undefined ? t.dport ?? inner.dport : undefined);
+      text = `ICMP error (conntrack): outer src ${ipEquals(p.src, t.dst) ? `${p.src.text} unchanged` : `${p.src.text} → ${t.dst.text}`}; embedded dst ${fmtEnd(inner.dst, inner.dport)} → ${fmtEnd(next.dst, next.dport)}`;
+      p.src = t.dst;
+    }
+    p.icmpErr = { ...e, inner: next };
+    return text;
   }
 
   /** Traverse a table's builtin chain for a hook. */

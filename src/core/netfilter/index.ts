@@ -22,8 +22,9 @@ import { parseIp } from './addr.js';
 import { resolveContext } from './context.js';
 import { Env, Explorer, fmtTuple, mkStep, Run, START, type Final, type Flow, type Pending } from './engine.js';
 import { compileHost, type Host } from './host.js';
-import { buildPacket, clonePacket, packetFamily, snapshot, tuple, validatePacket } from './packet.js';
-import type { Assumption, Branch, HostContext, Outcome, PacketSpec, Step, TraceOptions, TraceResult } from './types.js';
+import { buildPacket, clonePacket, packetFamily, relatedIcmp, snapshot, tuple, validatePacket } from './packet.js';
+import type { Assumption, Branch, CtDir, HostContext, Outcome, PacketSpec, Step, TraceOptions, TraceResult } from './types.js';
+import type { IcmpErrInfo } from '../extensions/types.js';
 
 export { resolveContext } from './context.js';
 export { packetFamily, validatePacket } from './packet.js';
@@ -52,9 +53,22 @@ interface Partial0 {
 }
 
 /** Explore every path of one packet description (optionally with a flow). */
-function explore(env: Env, spec: PacketSpec, flow: Flow | null, reply: boolean, limit: number, prefixSteps: Step[], carry: { probability: number; assumptions: Assumption[]; branches: Branch[] }): Partial0 {
+function explore(
+  env: Env,
+  spec: PacketSpec,
+  flow: Flow | null,
+  reply: boolean,
+  limit: number,
+  prefixSteps: Step[],
+  carry: { probability: number; assumptions: Assumption[]; branches: Branch[] },
+  err?: { info: IcmpErrInfo; dir: CtDir },
+): Partial0 {
   const base = buildPacket(spec, env.family);
   if (reply) base.ctDir = 'REPLY';
+  if (err) {
+    base.icmpErr = err.info;
+    base.ctDir = err.dir;
+  }
   const pending: Pending[] = [START];
   const outcomes: Outcome[] = [];
   const used = new Set<string>();
@@ -170,6 +184,61 @@ function replySpec(spec: PacketSpec, flow: Flow, o: Outcome | null, host: Host):
   return r;
 }
 
+/**
+ * The ICMP error of `packet.related` about a flow: its description, embedded header and conntrack
+ * direction. `established`: the flow has a conntrack entry (else the error finds none: INVALID).
+ */
+function relatedError(
+  packet: PacketSpec,
+  family: Family,
+  flow: Flow,
+  o: Outcome | null,
+  established: boolean,
+  host: Host,
+): { spec: PacketSpec; info: IcmpErrInfo; dir: CtDir; text: string } {
+  const r = packet.related!;
+  const dir: CtDir = r.dir === 'original' ? 'ORIGINAL' : 'REPLY';
+  // The error is about a packet of the other direction: its embedded header is that packet as
+  // the error's sender saw it, i.e. the inverse of the tuple conntrack finds (icmp_error_message
+  // looks the inverted embedded tuple up; the error belongs to that tuple's direction).
+  const t = dir === 'REPLY' ? flow.reply : flow.orig;
+  const inner = tuple(t.dst, t.src, t.dport, t.sport);
+  const outerSrc = r.from !== undefined ? parseIp(r.from)! : t.src;
+  const outerDst = t.dst;
+  const { type, code } = relatedIcmp(packet, family);
+  const v4 = family === 'ipv4';
+  // icmp_send / icmp6_send quote as much of the offending packet as fits in 576 / 1280 bytes.
+  const quoted = Math.min(packet.length ?? 60, v4 ? 576 - 28 : 1280 - 48);
+  const spec: PacketSpec = {
+    proto: v4 ? 'icmp' : 'icmpv6',
+    src: outerSrc.text,
+    dst: outerDst.text,
+    icmpType: type,
+    icmpCode: code,
+    ctState: established ? 'RELATED' : 'INVALID',
+    length: (v4 ? 28 : 48) + quoted,
+  };
+  if (dir === 'REPLY') {
+    const entry = replySpec(packet, flow, o, host);
+    if (entry.local) spec.local = true;
+    else spec.iif = entry.iif;
+    if (entry.physIn) spec.physIn = entry.physIn;
+    if (entry.physOut) spec.physOut = entry.physOut;
+  } else {
+    if (packet.local) spec.local = true;
+    else spec.iif = packet.iif;
+    if (packet.physIn) spec.physIn = packet.physIn;
+  }
+  const protoName = buildPacket(packet, family).proto;
+  const info: IcmpErrInfo = { proto: protoName, inner, innerIn: inner, outerSrcIn: outerSrc, outerDstIn: outerDst };
+  const where = spec.local ? 'generated locally (OUTPUT)' : `entering on ${spec.iif}`;
+  const text =
+    `ICMP${v4 ? '' : 'v6'} error type ${type} code ${code} about the flow ${fmtTuple(flow.orig, protoName)} (${flow.label}), ` +
+    `${dir === 'REPLY' ? 'reply' : 'original'} direction: ${outerSrc.text} → ${outerDst.text}, ${where}; ` +
+    `embedded ${fmtTuple(inner, protoName)}${established ? '' : ' — the flow has no conntrack entry, so the error is INVALID'}`;
+  return { spec, info, dir, text };
+}
+
 /** Trace a packet through the ruleset. Throws on an invalid packet (check with validatePacket first). */
 export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec, options: TraceOptions = {}): TraceResult {
   const ctx = resolved(context);
@@ -184,19 +253,21 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
   const used = new Set<string>();
   let truncated = false;
   const state = packet.ctState ?? 'NEW';
-  const needsFlow = packet.reply === true || state === 'ESTABLISHED';
+  const related = packet.related !== undefined;
+  const needsFlow = packet.reply === true || state === 'ESTABLISHED' || related;
   if (!needsFlow) {
     const r = explore(env, packet, null, false, limit, [], none);
     outcomes = r.outcomes;
     r.used.forEach((u) => used.add(u));
     truncated = r.truncated;
   } else {
-    const firsts: { flow: Flow; o: Outcome | null; carry: typeof none }[] = [];
-    if (packet.flow) firsts.push({ flow: givenFlow(packet, family), o: null, carry: none });
+    const firsts: { flow: Flow; o: Outcome | null; carry: typeof none; established: boolean }[] = [];
+    if (packet.flow) firsts.push({ flow: givenFlow(packet, family), o: null, carry: none, established: true });
     else {
       const newSpec: PacketSpec = { ...packet, ctState: 'NEW' };
       delete newSpec.reply;
       delete newSpec.tcpFlags;
+      delete newSpec.related;
       const r = explore(env, newSpec, null, false, limit, [], none);
       r.used.forEach((u) => used.add(u));
       truncated = r.truncated;
@@ -205,13 +276,23 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
         const label = `${reached ? '' : 'NOT ESTABLISHABLE: '}first packet's outcome ${k + 1} of ${r.outcomes.length}: ${o.disposition.text}`;
         const flow = reached ? flowOf(packet, family, o, label) : { ...flowOf(packet, family, o, label), dnat: false, snat: false, reply: tuple(parseIp(packet.dst)!, parseIp(packet.src)!, packet.dport, packet.sport) };
         if (!reached) flow.reply = tuple(flow.orig.dst, flow.orig.src, flow.orig.dport, flow.orig.sport);
-        firsts.push({ flow, o: reached ? o : null, carry: { probability: o.probability, assumptions: o.assumptions, branches: o.branches } });
+        firsts.push({ flow, o: reached ? o : null, carry: { probability: o.probability, assumptions: o.assumptions, branches: o.branches }, established: reached });
       });
     }
     for (const f of firsts) {
       if (outcomes.length >= limit) {
         truncated = true;
         break;
+      }
+      if (related) {
+        const e = relatedError(packet, family, f.flow, f.o, f.established, host);
+        const hook0 = e.spec.local ? 'OUTPUT' : 'PREROUTING';
+        const pre0 = mkStep('note', hook0, null, null, null, null, true, [], [], { ...(f.o?.packet ?? snapshot(buildPacket(packet, family))) }, { note: e.text });
+        const r = explore(env, e.spec, f.flow, false, limit - outcomes.length, [pre0], f.carry, { info: e.info, dir: e.dir });
+        r.used.forEach((u) => used.add(u));
+        truncated = truncated || r.truncated;
+        outcomes.push(...r.outcomes);
+        continue;
       }
       const spec = packet.reply ? replySpec(packet, f.flow, f.o, host) : { ...packet, ctState: 'ESTABLISHED' as const };
       const pre: Step[] = [];

@@ -9,7 +9,7 @@ import type { CtTuple, EvalPacket } from '../extensions/types.js';
 import { parseIp, type Ip } from './addr.js';
 import { compileHost } from './host.js';
 import { parseTcpFlags, PORT_PROTOCOLS, protoName, protoNumber, TCP_FLAGS } from './proto.js';
-import type { CtState, HostContext, PacketSpec, PacketState } from './types.js';
+import type { CtState, EmbeddedState, HostContext, PacketSpec, PacketState } from './types.js';
 
 const CT_STATES: readonly CtState[] = ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED'];
 
@@ -68,6 +68,7 @@ export function validatePacket(spec: PacketSpec, family: Family, context: HostCo
     if (spec.iif && !known(spec.iif)) errs.push(`unknown interface "${spec.iif}" (the context lists ${[...host.ifaces.keys()].join(', ')})`);
     if (spec.oif && !known(spec.oif)) errs.push(`unknown output interface "${spec.oif}" (the context lists ${[...host.ifaces.keys()].join(', ')})`);
   }
+  if (spec.related) errs.push(...validateRelated(spec, family));
   if (spec.flow) {
     if (spec.flow.dnatTo !== undefined && !parseIp(spec.flow.dnatTo)) errs.push(`invalid flow DNAT address "${spec.flow.dnatTo}"`);
     if (spec.flow.snatTo !== undefined && !parseIp(spec.flow.snatTo)) errs.push(`invalid flow SNAT address "${spec.flow.snatTo}"`);
@@ -125,6 +126,7 @@ export function buildPacket(spec: PacketSpec, family: Family): EvalPacket {
     local: spec.local ?? false,
     tproxy: false,
     notes: [],
+    icmpErr: undefined,
   };
   return p;
 }
@@ -144,6 +146,7 @@ interface Last {
   src: unknown;
   dst: unknown;
   orig: unknown;
+  err: unknown;
   state: PacketState;
 }
 let last: Last | null = null;
@@ -155,7 +158,7 @@ let last: Last | null = null;
  */
 export function snapshot(p: EvalPacket): PacketState {
   const l = last;
-  if (l !== null && l.p === p && l.src === p.src && l.dst === p.dst && l.orig === p.ctOrig) {
+  if (l !== null && l.p === p && l.src === p.src && l.dst === p.dst && l.orig === p.ctOrig && l.err === p.icmpErr) {
     const s = l.state;
     if (
       s.sport === p.sport &&
@@ -178,7 +181,7 @@ export function snapshot(p: EvalPacket): PacketState {
     }
   }
   const state = freshSnapshot(p);
-  last = { p, src: p.src, dst: p.dst, orig: p.ctOrig, state };
+  last = { p, src: p.src, dst: p.dst, orig: p.ctOrig, err: p.icmpErr, state };
   return state;
 }
 
@@ -211,5 +214,57 @@ function freshSnapshot(p: EvalPacket): PacketState {
   }
   if (p.ctOrig.sport !== undefined) s.origSport = p.ctOrig.sport;
   if (p.ctOrig.dport !== undefined) s.origDport = p.ctOrig.dport;
+  const e = p.icmpErr;
+  if (e !== undefined) {
+    const em: EmbeddedState = {
+      proto: e.proto,
+      src: e.inner.src.text,
+      dst: e.inner.dst.text,
+      origSrc: e.innerIn.src.text,
+      origDst: e.innerIn.dst.text,
+      outerOrigSrc: e.outerSrcIn.text,
+      outerOrigDst: e.outerDstIn.text,
+    };
+    if (e.inner.sport !== undefined) em.sport = e.inner.sport;
+    if (e.inner.dport !== undefined) em.dport = e.inner.dport;
+    if (e.innerIn.sport !== undefined) em.origSport = e.innerIn.sport;
+    if (e.innerIn.dport !== undefined) em.origDport = e.innerIn.dport;
+    s.embedded = em;
+  }
   return s;
+}
+
+/** ICMP error types conntrack relates to a flow by their embedded header (redirects excluded). */
+const ERROR_TYPES: Record<Family, Record<number, string>> = {
+  ipv4: { 3: 'destination unreachable', 11: 'time exceeded', 12: 'parameter problem' },
+  ipv6: { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem' },
+};
+
+/** The error's type and code (defaults: port unreachable). */
+export function relatedIcmp(spec: PacketSpec, family: Family): { type: number; code: number } {
+  const r = spec.related ?? {};
+  const type = r.icmpType ?? (family === 'ipv4' ? 3 : 1);
+  const code = r.icmpCode ?? (r.icmpType === undefined ? (family === 'ipv4' ? 3 : 4) : 0);
+  return { type, code };
+}
+
+function validateRelated(spec: PacketSpec, family: Family): string[] {
+  const errs: string[] = [];
+  const r = spec.related!;
+  if (spec.reply) errs.push('related and reply cannot be combined (related.dir "original" is an error sent by the flow\'s source)');
+  if (spec.ctState !== undefined && spec.ctState !== 'RELATED') errs.push(`related describes a RELATED ICMP error, not ctState ${spec.ctState}`);
+  const { type, code } = relatedIcmp(spec, family);
+  const names = ERROR_TYPES[family];
+  if (!Number.isInteger(type) || names[type] === undefined) {
+    const list = Object.entries(names).map(([t, n]) => `${t} ${n}`).join(', ');
+    errs.push(`related.icmpType ${type} is not an ICMP${family === 'ipv6' ? 'v6' : ''} error type conntrack relates to a flow (one of ${list})`);
+  }
+  if (!Number.isInteger(code) || code < 0 || code > 255) errs.push(`related.icmpCode ${code} is out of range (0-255)`);
+  if (r.dir !== undefined && r.dir !== 'reply' && r.dir !== 'original') errs.push(`related.dir "${r.dir as string}" must be reply or original`);
+  if (r.from !== undefined) {
+    const f = parseIp(r.from);
+    if (!f) errs.push(`invalid related.from address "${r.from}"`);
+    else if (f.family !== family) errs.push(`related.from ${f.text} is ${f.family} but the packet is ${family}`);
+  }
+  return errs;
 }

@@ -64,6 +64,44 @@ export interface PacketSpec {
    * tracing the flow's NEW packet first (one flow per outcome of that trace).
    */
   flow?: FlowSpec;
+  /**
+   * Trace an ICMP / ICMPv6 error RELATED to the flow this packet describes (like `reply`, the
+   * other fields describe the flow's first packet, original direction). The kernel's conntrack
+   * finds the flow from the error's embedded header (nf_conntrack_proto_icmp.c
+   * `icmp_error_message`): the error is RELATED to it, and NAT rewrites the outer and the
+   * embedded header by the flow's bindings at each NAT hook (`nf_nat_icmp_reply_translation`);
+   * the nat table is not consulted. The flow is derived as for `reply` (its NEW packet traced
+   * first), or taken from `flow`. A flow that never got through has no entry: the error is
+   * INVALID. Not combined with `reply` or a `ctState` other than RELATED.
+   */
+  related?: RelatedSpec;
+}
+
+/** An ICMP / ICMPv6 error about a flow (`PacketSpec.related`). */
+export interface RelatedSpec {
+  /**
+   * Error type and code. IPv4: 3 destination unreachable (code 3 port unreachable — the default,
+   * 4 fragmentation needed, …), 11 time exceeded, 12 parameter problem. IPv6: 1 destination
+   * unreachable (code 4 port unreachable — the default), 2 packet too big, 3 time exceeded,
+   * 4 parameter problem.
+   */
+  icmpType?: number;
+  icmpCode?: number;
+  /**
+   * `reply` (default): the error travels back toward the flow's source, about a packet of the
+   * original direction (an endpoint's port unreachable, a router's fragmentation needed); it
+   * enters where the flow's first packet left (locally when that was delivered locally),
+   * addressed to the flow's translated source. `original`: sent by the flow's source about a
+   * reply it got; it enters where the first packet entered, addressed to the flow's original
+   * destination.
+   */
+  dir?: 'reply' | 'original';
+  /**
+   * The error's source address: a router on the way. Default: the host the offending packet was
+   * for (`reply`: the flow's translated destination, e.g. the endpoint; `original`: the flow's
+   * source).
+   */
+  from?: string;
 }
 
 /** A conntrack flow's NAT bindings as the caller knows them (`conntrack -L`). */
@@ -217,6 +255,28 @@ export interface PacketState {
    */
   physIn?: string;
   physOut?: string;
+  /**
+   * For an ICMP / ICMPv6 error (`PacketSpec.related`): the embedded (offending) packet's header
+   * now and as the error entered, and the outer addresses as it entered (NAT rewrites both).
+   */
+  embedded?: EmbeddedState;
+}
+
+/** The embedded header of an ICMP error, current and as it entered (`PacketState.embedded`). */
+export interface EmbeddedState {
+  proto: string;
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  /** As the error entered (before any NAT). */
+  origSrc: string;
+  origDst: string;
+  origSport?: number;
+  origDport?: number;
+  /** The outer header's addresses as the error entered. */
+  outerOrigSrc: string;
+  outerOrigDst: string;
 }
 
 /** Kind of a trace step. */

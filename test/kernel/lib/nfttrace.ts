@@ -173,6 +173,12 @@ export interface KernelPath {
   /** Bridge ports of a frame the bridge forwarded (its forward hook: physdev-in / physdev-out). */
   physIn?: string;
   physOut?: string;
+  /**
+   * An ICMP error (PacketSpec.related) as its receiver got it: outer source and the quoted
+   * packet's addresses and ports (raw socket in the receiving namespace); null when it did not
+   * arrive there. Absent for other packets.
+   */
+  received?: { src: string; inner: { src: string; dst: string; sport: number; dport: number } } | null;
 }
 
 /** TTL (IPv4) or hop limit (IPv6) of a `packet:` info text. */

@@ -10,6 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario, ScenarioPacket } from '../../../src/core/scenario.js';
 import type { PacketSpec } from '../../../src/core/netfilter/types.js';
+import { relatedIcmp } from '../../../src/core/netfilter/packet.js';
+
+type Tuple4 = { src: string; dst: string; sport: number; dport: number };
 import { LineProcess, nsRun, run } from './exec.js';
 import {
   installTraceTable,
@@ -212,7 +215,8 @@ export class KernelSession {
     return this.topo.peers.find((p) => p.addresses.has(a))?.ns ?? null;
   }
 
-  async replay(sp: ScenarioPacket, idx: number, targets: FlowTargets): Promise<KernelPath> {
+  /** `captureAt`: for an ICMP error (related), the address where the engine says it ends. */
+  async replay(sp: ScenarioPacket, idx: number, targets: FlowTargets, captureAt?: string): Promise<KernelPath> {
     const spec = sp.packet;
     const v6 = this.v6;
     const proto = protoName(spec.proto, v6);
@@ -220,7 +224,7 @@ export class KernelSession {
     if (!spec.local && spec.mark) {
       throw new Error('packet.mark on a received packet cannot be reproduced: the kernel clears skb->mark when a packet crosses namespaces; set kernelSkip');
     }
-    if (spec.ctState === 'RELATED') throw new Error('ctState RELATED is not replayed by the harness; set kernelSkip');
+    if (spec.ctState === 'RELATED' && !spec.related) throw new Error('ctState RELATED without `related` (an ICMP error about a flow) is not replayed by the harness; set kernelSkip');
     if (!spec.local && (spec.uid !== undefined || spec.gid !== undefined)) throw new Error('uid/gid need a local packet');
     const node = this.topo.node;
     if (idx > 0 && this.statefulRules) await this.loadRules();
@@ -234,13 +238,13 @@ export class KernelSession {
       await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', spec.srcMac]);
     }
     try {
-      return await this.replayIn(sp, targets, sender, from);
+      return await this.replayIn(sp, targets, sender, from, captureAt);
     } finally {
       if (restoreMac) await run('ip', ['-n', sender, 'link', 'set', 'eth0', 'address', restoreMac]);
     }
   }
 
-  private async replayIn(sp: ScenarioPacket, targets: FlowTargets, sender: string, from: number): Promise<KernelPath> {
+  private async replayIn(sp: ScenarioPacket, targets: FlowTargets, sender: string, from: number, captureAt: string | undefined): Promise<KernelPath> {
     const spec = sp.packet;
     const v6 = this.v6;
     const proto = protoName(spec.proto, v6);
@@ -249,6 +253,7 @@ export class KernelSession {
     const dport = spec.dport ?? 0;
     const flow = spec.reply === true || spec.ctState === 'ESTABLISHED';
     const handleMap = async (): Promise<HandleMap> => this.handles;
+    if (spec.related) return this.replayRelated(spec, proto, sender, sport, dport, targets, captureAt);
 
     if (!flow) {
       // INVALID: a TCP segment other than a SYN without a flow is INVALID once mid-stream pickup
@@ -443,6 +448,124 @@ export class KernelSession {
     } finally {
       await Promise.all(flowProcs.map((p) => p.stop()));
     }
+  }
+
+  /**
+   * An ICMP / ICMPv6 error about a flow (PacketSpec.related): the flow's first packet goes through
+   * the node (to listeners where it may end, so no endpoint answers with an error of its own);
+   * then the error is crafted from the flow's tuples as the node's conntrack recorded them — or,
+   * when the flow got no entry (its first packet was dropped), from the packet's own tuple — and
+   * sent from the host that owns its source: the quoted packet is the inverse of the tuple of
+   * the error's direction, the outer destination that tuple's destination (icmp_error_message).
+   */
+  private async replayRelated(
+    spec: PacketSpec,
+    proto: string,
+    sender: string,
+    sport: number,
+    dport: number,
+    targets: FlowTargets,
+    captureAt: string | undefined,
+  ): Promise<KernelPath> {
+    const node = this.topo.node;
+    const v6 = this.v6;
+    const src = norm(spec.src);
+    const dst = norm(spec.dst);
+    const rel = spec.related!;
+    const handleMap = async (): Promise<HandleMap> => this.handles;
+    if (proto !== 'tcp' && proto !== 'udp') throw new Error(`a related ICMP error is replayed for a tcp or udp flow, not ${proto}`);
+    const flowProcs: LineProcess[] = [];
+    const start = (ns: string, label: string, args: string[]): LineProcess => {
+      const p = new LineProcess(`${label} in ${ns}`, 'ip', ['netns', 'exec', ns, 'python3', PKT, ...args]);
+      this.procs.push(p);
+      flowProcs.push(p);
+      return p;
+    };
+    try {
+      await ensureAddress(this.topo, sender, src);
+      const servers: LineProcess[] = [];
+      const seen = new Set<string>();
+      for (const t of targets) {
+        const ns = this.ownerNs(t.addr);
+        if (!ns || (norm(t.addr) === src && t.port === sport)) continue;
+        const key = `${ns} ${t.port}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const sv = start(ns, `${proto} server ${t.addr}:${t.port}`, [
+          'server', '--proto', proto, '--family', v6 ? '6' : '4', '--port', String(t.port), ...(proto === 'udp' ? ['--bind', norm(t.addr)] : []),
+        ]);
+        servers.push(sv);
+        await sv.waitLine((l) => l === 'ready', 3000);
+      }
+      await setTraceRule(node, this.bridgeTrace, 'meta l4proto 255');
+      const client = start(sender, `${proto} client`, ['client', '--proto', proto, '--src', src, '--sport', String(sport), '--dst', dst, '--dport', String(dport)]);
+      const anyServer = async (pred: (l: string) => boolean, ms: number): Promise<boolean> => {
+        if (servers.length === 0) return false;
+        try {
+          await Promise.any(servers.map((sv) => sv.waitLine(pred, ms).then((i) => (i < 0 ? Promise.reject(new Error('exited')) : sv))));
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      if (proto === 'tcp') {
+        const i = await client.waitLine((l) => l === 'connected' || l.startsWith('error'), 4000);
+        if (i >= 0 && client.lines[i] === 'connected') await anyServer((l) => l === 'accepted', 2000);
+      } else {
+        await client.waitLine((l) => l === 'ready', 3000);
+        client.write('send');
+        await anyServer((l) => l === 'received', 1500);
+      }
+      const tuples = await this.flowTuples(proto, src, sport);
+      const orig = tuples?.orig ?? { src, dst, sport, dport };
+      const reply = tuples?.reply ?? { src: dst, dst: src, sport: dport, dport: sport };
+      const replyDir = rel.dir !== 'original';
+      const t = replyDir ? reply : orig;
+      const outerSrc = rel.from !== undefined ? norm(rel.from) : t.src;
+      const outerDst = t.dst;
+      const from = this.ownerNs(outerSrc) ?? (replyDir ? null : sender);
+      if (!from) throw new Error(`no namespace owns the error's source ${outerSrc} (give related.from a peer's address)`);
+      const { type, code } = relatedIcmp(spec, v6 ? 'ipv6' : 'ipv4');
+      const icmp = v6 ? 'icmpv6' : 'icmp';
+      const quoted = Math.min(spec.length ?? 60, v6 ? 1280 - 48 : 576 - 28);
+      // The error's receiver (where the engine says it ends) reads what arrives: the quoted
+      // packet after the kernel's translation.
+      const capNs = captureAt ? this.ownerNs(captureAt) : null;
+      let cap: LineProcess | null = null;
+      if (capNs) {
+        cap = start(capNs, `ICMP error capture at ${captureAt}`, ['errcap', '--family', v6 ? '6' : '4', '--type', String(type), '--life', '30']);
+        await cap.waitLine((l) => l === 'ready', 3000);
+      }
+      const handles = await setTraceRule(node, this.bridgeTrace, selector(v6, icmp, { src: outerSrc, dst: outerDst }, { icmpType: type }));
+      const mark = this.mon.mark();
+      await nsRun(from, 'python3', [
+        PKT, 'send', '--proto', icmp, '--src', outerSrc, '--dst', outerDst, '--icmp-type', String(type), '--icmp-code', String(code),
+        '--inner-proto', proto, '--inner-src', t.dst, '--inner-dst', t.src, '--inner-sport', String(t.dport), '--inner-dport', String(t.sport),
+        '--inner-length', String(quoted),
+      ]);
+      const k = await this.mon.collect(mark, handles, handleMap, this.family);
+      if (cap) {
+        const i = await cap.waitLine((l) => l.startsWith('error '), 1000);
+        if (i < 0) k.received = null;
+        else {
+          const [, rsrc, , , isrc, idst, isport, idport] = cap.lines[i]!.split(' ');
+          k.received = { src: norm(rsrc!), inner: { src: norm(isrc!), dst: norm(idst!), sport: Number(isport), dport: Number(idport) } };
+        }
+      }
+      return k;
+    } finally {
+      await Promise.all(flowProcs.map((p) => p.stop()));
+    }
+  }
+
+  /** Both tuples of the flow from src:sport as the node's conntrack records them; null without an entry. */
+  private async flowTuples(proto: string, src: string, sport: number): Promise<{ orig: Tuple4; reply: Tuple4 } | null> {
+    const r = await nsRun(this.topo.node, 'conntrack', ['-L', '-p', proto, '-f', this.v6 ? 'ipv6' : 'ipv4', '--orig-src', src, '--orig-port-src', String(sport)], { check: false });
+    const line = r.stdout.split('\n').find((l) => l.includes(`sport=${sport}`));
+    if (!line) return null;
+    const all = [...line.matchAll(/src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/g)].map((m) => ({ src: norm(m[1]!), dst: norm(m[2]!), sport: Number(m[3]), dport: Number(m[4]) }));
+    if (all.length < 2) throw new Error(`cannot read the flow's tuples from: ${line}`);
+    return { orig: all[0]!, reply: all[1]! };
   }
 
   /** The reply direction's tuple of the flow from src:sport, as conntrack in the node records it. */
