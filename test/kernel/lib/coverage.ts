@@ -44,7 +44,13 @@ export class Coverage {
 
   /** Record a kernel-confirmed path. */
   record(scenario: string, packetName: string, spec: PacketSpec, family: string, ruleset: Ruleset, path: string[]): void {
-    const kind = spec.reply ? 'reply' : spec.ctState === 'ESTABLISHED' ? 'ESTABLISHED' : spec.ctState ?? 'NEW';
+    const kind = spec.related
+      ? `RELATED ICMP error (${spec.related.dir === 'original' ? 'original' : 'reply'} direction)`
+      : spec.reply
+        ? 'reply'
+        : spec.ctState === 'ESTABLISHED'
+          ? 'ESTABLISHED'
+          : spec.ctState ?? 'NEW';
     const h: Hit = { scenario, packet: packetName, family, kind };
     const kl = this.kinds.get(`${family} ${kind}`) ?? [];
     kl.push(h);
