@@ -365,6 +365,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
 
   let pos = 0;
   let lineNo = 0;
+  // One scan of the whole text instead of one per line (binary data is rare).
+  const textHasNul = text.indexOf('\0') >= 0;
   const len = text.length;
   while (pos < len) {
     let end = text.indexOf('\n', pos);
@@ -400,7 +402,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       }
       continue;
     }
-    if (hasBinary(line)) {
+    if (textHasNul && hasBinary(line)) {
       at('binary-data', lineNo, firstBinaryColumn(line), 'binary data (NUL bytes): this is not an iptables-save text line', line);
       continue;
     }
