@@ -8,7 +8,7 @@
  *   unknown interface (`dev: "*"`): forwarded/sent packets have an unknown output interface, and
  *   `-o` tests on them are unknown.
  * - sysctl: ip_forward=1, IPv6 forwarding=1, bridge-nf-call-iptables/ip6tables=1,
- *   route_localnet=0, rp_filter=0.
+ *   route_localnet=0, rp_filter=0 (conf.all and every interface, as in a fresh namespace).
  * - ipsets: none → `-m set` matches are unknown.
  * - sockets: none → no listening sockets: TPROXY drops (as the kernel does without a socket),
  *   `-m socket` does not match.
@@ -30,6 +30,7 @@ export const DEFAULT_KEYS = {
   bridge: 'net.bridge.bridge-nf-call-iptables',
   bridge6: 'net.bridge.bridge-nf-call-ip6tables',
   routeLocalnet: 'net.ipv4.conf.all.route_localnet',
+  rpFilter: 'net.ipv4.conf.all.rp_filter',
   ipsets: 'ipsets',
   sockets: 'sockets',
 } as const;
@@ -71,12 +72,15 @@ export function resolveContext(partial?: Partial<HostContext>): { context: HostC
     bridgeNfCallIp6tables: given.bridgeNfCallIp6tables ?? true,
     routeLocalnet: given.routeLocalnet ?? false,
     rpFilter: given.rpFilter ?? 0,
+    ...(given.rpFilterIface ? { rpFilterIface: { ...given.rpFilterIface } } : {}),
   };
   if (given.ipForward === undefined) add(`${DEFAULT_KEYS.ipForward}=1 assumed (not given)`);
   if (given.ipv6Forward === undefined) add(`${DEFAULT_KEYS.ipv6Forward}=1 assumed (not given)`);
   if (given.bridgeNfCallIptables === undefined) add(`${DEFAULT_KEYS.bridge}=1 assumed (not given)`);
   if (given.bridgeNfCallIp6tables === undefined) add(`${DEFAULT_KEYS.bridge6}=1 assumed (not given)`);
   if (given.routeLocalnet === undefined) add(`${DEFAULT_KEYS.routeLocalnet}=0 assumed (not given)`);
+  // Recorded on a trace only when the packet's fate depends on it (a reverse-path check would drop it).
+  if (given.rpFilter === undefined) add(`${DEFAULT_KEYS.rpFilter}=0 assumed (not given): reverse path filtering off`);
   if (!partial?.ipsets) add(`${DEFAULT_KEYS.ipsets}: none given — -m set matches are unknown`);
   if (!partial?.sockets) add(`${DEFAULT_KEYS.sockets}: none given — no listening sockets (TPROXY drops, -m socket does not match)`);
   const context: HostContext = {

@@ -38,6 +38,7 @@ import type {
 import type { CtTuple } from '../extensions/types.js';
 
 const LOOP4 = parseNet('127.0.0.0/8')!;
+const ZERONET4 = parseNet('0.0.0.0/8')!;
 /** Shared empty list for steps that record nothing (never mutated: only matched steps get changes). */
 const EMPTY: string[] = Object.freeze([]) as unknown as string[];
 /** Safety net against rule loops the parser did not reject. */
@@ -524,6 +525,8 @@ export class Run {
       return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: multicast group ${p.dst.text} not joined on ${p.iif}` } };
     }
     if (r.kind === 'local' || r.kind === 'broadcast' || r.kind === 'multicast') {
+      const rp = this.reversePath();
+      if (rp) return rp;
       this.note('route', 'PREROUTING', `${r.why} → INPUT`);
       return 'input';
     }
@@ -534,7 +537,7 @@ export class Run {
       // it (kernel-confirmed, k-bridge-dnat-fwd-off-v4).
       if (p.family === 'ipv6') return 'bridge';
       this.useDefault(DEFAULT_KEYS.ipForward);
-      if (host.ctx.sysctl.ipForward) return 'bridge';
+      if (host.ctx.sysctl.ipForward) return this.reversePath() ?? 'bridge';
       this.note(
         'route',
         'PREROUTING',
@@ -551,7 +554,52 @@ export class Run {
         return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped: not for this host and forwarding is off (${knob})` } };
       }
     }
+    if (r.kind === 'unicast') {
+      const rp = this.reversePath();
+      if (rp) return rp;
+    }
     return this.forwardRoute(r, 'PREROUTING');
+  }
+
+  /**
+   * Reverse path filtering (IPv4 rp_filter, fib_validate_source in the input route lookup, for a
+   * packet to a local, broadcast or multicast address or one to forward): with the effective
+   * value max(conf.all, conf.IFACE) of the input interface, 1 (strict) drops the packet unless
+   * the route back to its source leaves by that interface, 2 (loose) unless there is a route
+   * back at all; both drop when the route back is not a unicast route. Off (0): no check; when
+   * that is a default and a check would have dropped the packet, the default is recorded.
+   */
+  private reversePath(): Final | null {
+    const p = this.pkt;
+    const host = this.env.host;
+    if (p.family !== 'ipv4' || p.iif === undefined || p.iif === 'lo' || netContains(ZERONET4, p.src)) return null;
+    const sc = host.ctx.sysctl;
+    const all = sc.rpFilter ?? 0;
+    const own = sc.rpFilterIface?.[p.iif] ?? 0;
+    const mode = Math.max(all, own);
+    const rev = host.lookup(p.src);
+    // What a strict (1) or loose (2) check concludes: null = passes, else why it fails.
+    const fails = (m: number): string | null => {
+      if (rev.kind === 'none') return `there is no route back to ${p.src.text}`;
+      if (rev.kind !== 'unicast') return `the route back to ${p.src.text} is ${rev.kind} (${rev.why})`;
+      if (rev.dev === null || rev.dev === p.iif) return null;
+      return m === 1 ? `the route back to ${p.src.text} leaves by ${rev.dev}, not ${p.iif}` : null;
+    };
+    const knob = `rp_filter=${mode} (max of conf.all=${all} and conf.${p.iif}=${own})`;
+    if (mode === 0) {
+      if (fails(1) !== null) this.useDefault(DEFAULT_KEYS.rpFilter);
+      return null;
+    }
+    if (rev.kind === 'unicast' && rev.dev === null) {
+      this.useDefault(DEFAULT_KEYS.routes);
+      this.note('route', 'PREROUTING', `reverse path filter (${knob}): the route back to ${p.src.text} leaves by an unknown interface (no routes in the context): not checked`);
+      return null;
+    }
+    const why = fails(mode);
+    if (why === null) return null;
+    const word = mode === 1 ? 'strict' : 'loose';
+    this.note('route', 'PREROUTING', `reverse path filter (${knob}, ${word}): ${why} → martian source, dropped`);
+    return { verdict: 'DROP', disposition: { kind: 'dropped', text: `dropped by the reverse path filter (${word}, rp_filter=${mode} on ${p.iif}): ${why}` } };
   }
 
   private forwardRoute(r: RouteResult, hook: HookName): 'forward' | Final {

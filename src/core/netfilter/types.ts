@@ -180,8 +180,16 @@ export interface SysctlSpec {
   bridgeNfCallIp6tables: boolean;
   /** net.ipv4.conf.all.route_localnet */
   routeLocalnet?: boolean;
-  /** net.ipv4.conf.all.rp_filter (0, 1, 2) */
+  /**
+   * net.ipv4.conf.all.rp_filter: 0 off, 1 strict, 2 loose (default 0, as in a fresh network
+   * namespace). The kernel applies max(conf.all, conf.IFACE) of the input interface in
+   * fib_validate_source during the input route lookup (after PREROUTING): strict drops a packet
+   * whose route back to its source leaves by another interface, loose one with no route back at
+   * all (both: a route back of type blackhole/unreachable/prohibit). IPv4 only.
+   */
   rpFilter?: number;
+  /** net.ipv4.conf.IFACE.rp_filter by interface name (absent: 0, a fresh namespace's conf.default). */
+  rpFilterIface?: Record<string, number>;
   /**
    * net.ipv4.conf.{all,default,<bridge>}.send_redirects. The kernel harness sets it; a hairpin (in = out
    * = the bridge) needs it off on a real node. Informational for the engine.

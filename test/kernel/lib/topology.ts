@@ -178,8 +178,10 @@ export async function buildTopology(ctx: Partial<HostContext>, base: string, cre
   };
   const rp = sc?.rpFilter ?? 0;
   const allIfaces = ['all', 'default', 'lo', ...interfaces.map((i) => i.name)].filter((i) => !i.includes('.'));
+  // rp_filter: conf.all and conf.default from the context's rpFilter, each interface its own
+  // rpFilterIface value (else 0, as in a fresh namespace); the kernel uses max(all, IFACE).
   for (const i of allIfaces) {
-    kv[`net.ipv4.conf.${i}.rp_filter`] = rp;
+    kv[`net.ipv4.conf.${i}.rp_filter`] = i === 'all' || i === 'default' ? rp : (sc?.rpFilterIface?.[i] ?? 0);
     if (sc?.routeLocalnet !== undefined) kv[`net.ipv4.conf.${i}.route_localnet`] = sc.routeLocalnet ? 1 : 0;
     if (sc?.sendRedirects !== undefined) kv[`net.ipv4.conf.${i}.send_redirects`] = sc.sendRedirects ? 1 : 0;
   }
