@@ -28,7 +28,8 @@ export interface ParseOptions {
   /**
    * Keep rules whose shape and values have been checked as raw text, parsed on first access
    * (default true). The diagnostics are the same either way; false builds every rule's objects
-   * while reading (the reference the lazy path is tested against).
+   * while reading and reads every line through the tokenizer (the reference the fast paths are
+   * tested against).
    */
   lazy?: boolean;
 }
@@ -444,7 +445,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         at('no-table', lineNo, first + 1, 'chain declaration outside a *table … COMMIT block', line);
         continue;
       }
-      if (fastChainLine(t, line, first, lineNo)) continue;
+      if (lazy && fastChainLine(t, line, first, lineNo)) continue;
       tokenize(line, words, first + 1);
       if (words.count === 0) {
         at('bad-chain-line', lineNo, first + 1, 'chain declaration without a name', line);
