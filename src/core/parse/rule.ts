@@ -543,7 +543,7 @@ export class RuleSpecParser {
         }
       }
       if (o.options.length === 0) continue;
-      if (o.match && o.name === 'comment' && !o.flawed && o.options.length === 1) {
+      if (o.match && o.name === 'comment' && !o.flawed && o.options.length === 1 && !o.match.implicit) {
         // `-m comment --comment TEXT` is in nearly every kube-proxy rule and the same TEXT repeats
         // across a Service's rules: one shared (immutable) Match per distinct comment.
         const opt = o.options[0];

@@ -52,6 +52,7 @@ function damage(text: string, seed: number, rate: number): string {
   return text
     .split('\n')
     .map((line) => {
+      if (line.startsWith(':') && rnd() < rate) return damageChainLine(line, rnd);
       if (!/^(\[\d+:\d+\] )?-A /.test(line) || rnd() >= rate) return line;
       const words = line.split(' ');
       const head = line.startsWith('[') ? 3 : 2; // keep the counters, -A and the chain name
@@ -81,6 +82,29 @@ function damage(text: string, seed: number, rate: number): string {
     .join('\n');
 }
 
+/** Damage a `:CHAIN POLICY [p:b]` declaration (read by the parser's own fast path when intact). */
+function damageChainLine(line: string, rnd: () => number): string {
+  const [name, policy, counters] = line.split(' ');
+  switch (Math.floor(rnd() * 8)) {
+    case 0:
+      return `${name} BOGUS ${counters}`;
+    case 1:
+      return `${name} ACCEPT ${counters}`;
+    case 2:
+      return `${name} ${policy} [x:1]`;
+    case 3:
+      return `${name} ${policy}`;
+    case 4:
+      return `${line} extra`;
+    case 5:
+      return `${line}\n${line}`;
+    case 6:
+      return `${name}  ${policy} ${counters}`;
+    default:
+      return `: ${name.slice(1)} ${policy} ${counters}`;
+  }
+}
+
 /** Parse both ways and compare everything a consumer can see. */
 function expectSame(text: string, file: string): { rules: number; lazyKept: number } {
   const lazy = parseRuleset(text, { file });
@@ -98,7 +122,14 @@ function expectSame(text: string, file: string): { rules: number; lazyKept: numb
   const refs = (rs: typeof lazy.ruleset): string[] => [...rs.tables.values()].flatMap((t) => [...t.chains.values()].map((c) => `${t.name}:${c.name}:${c.references}`));
   expect(refs(lazy.ruleset)).toEqual(refs(eager.ruleset));
   // Materialise (ruleJson reads ip, matches, target and their typed values) and compare.
-  expect(JSON.stringify(rulesetJson(lazy.ruleset))).toBe(JSON.stringify(rulesetJson(eager.ruleset)));
+  const lj = JSON.stringify(rulesetJson(lazy.ruleset));
+  const ej = JSON.stringify(rulesetJson(eager.ruleset));
+  if (lj !== ej) {
+    let i = 0;
+    while (i < lj.length && lj[i] === ej[i]) i++;
+    console.log('DIFF at', i, '\nlazy :', lj.slice(Math.max(0, i - 300), i + 200), '\neager:', ej.slice(Math.max(0, i - 300), i + 200));
+  }
+  expect(lj).toBe(ej);
   return { rules, lazyKept };
 }
 
@@ -205,5 +236,17 @@ describe('restore commands over lazily kept rules', () => {
     const lazyIn = (c: string): number => ruleset.tables.get('filter')!.chains.get(c)!.rules.filter((r) => !(r as ParsedRule).materialized).length;
     expect(lazyIn('A')).toBe(0);
     expect(lazyIn('B')).toBe(9);
+  });
+});
+
+describe('shared matches keep what makes them different', () => {
+  it('a comment match loaded implicitly (`-p comment --comment x`) is not shared with `-m comment --comment x` (found by the damage fuzz)', () => {
+    const text = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -p comment --comment x -j ACCEPT', '-A INPUT -m comment --comment x -j ACCEPT', 'COMMIT', ''].join('\n');
+    for (const lazy of [true, false]) {
+      const { ruleset } = parseRuleset(text, { file: 't', lazy });
+      const rules = ruleset.tables.get('filter')!.chains.get('INPUT')!.rules;
+      expect(rules[0].matches.map((m) => [m.module, m.implicit === true])).toEqual([['comment', true]]);
+      expect(rules[1].matches.map((m) => [m.module, m.implicit === true])).toEqual([['comment', false]]);
+    }
   });
 });
