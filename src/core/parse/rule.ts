@@ -528,7 +528,7 @@ export class RuleSpecParser {
             continue;
           }
           map.set(key, o.match);
-        } else if (o.target && o.options.length === 0) {
+        } else if (o.target && o.target === rule.target && o.options.length === 0) {
           if (this.sharedTargetsTable !== table) {
             // A target's kind depends on the table's chains: share within one table only.
             this.sharedJumps.clear();

@@ -153,7 +153,7 @@ describe('lazy rules are indistinguishable from rules parsed in full', () => {
     expect(lazyRule.target?.kind).toMatch(/^(chain|verdict|extension)$/);
   });
 
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  for (const seed of Array.from({ length: 24 }, (_, i) => i + 1)) {
     it(`a generated dump with seeded damage on 8% of its rule lines (seed ${seed})`, () => {
       const text = damage(generateKubeProxyDump({ services: 40, endpoints: 3, seed, counters: seed % 2 === 0 }), seed, 0.08);
       const { rules, lazyKept } = expectSame(text, `damaged-${seed}.rules`);
@@ -240,6 +240,17 @@ describe('restore commands over lazily kept rules', () => {
 });
 
 describe('shared matches keep what makes them different', () => {
+  it('with two -j, the rule keeps its last target whatever earlier rules shared (found by the damage fuzz)', () => {
+    const text = ['*filter', ':INPUT ACCEPT [0:0]', ':X - [0:0]', '-A INPUT -s 10.0.0.1/32 -j X', '-A INPUT -s 10.0.0.2/32 -j X -j LOG --log-prefix p', 'COMMIT', ''].join('\n');
+    for (const lazy of [true, false]) {
+      const { ruleset, diagnostics } = parseRuleset(text, { file: 't', lazy });
+      const rules = ruleset.tables.get('filter')!.chains.get('INPUT')!.rules;
+      expect(rules[0].target?.name).toBe('X');
+      expect(rules[1].target?.name).toBe('LOG');
+      expect(diagnostics.map((d) => d.code)).toEqual(['duplicate-option']);
+    }
+  });
+
   it('a comment match loaded implicitly (`-p comment --comment x`) is not shared with `-m comment --comment x` (found by the damage fuzz)', () => {
     const text = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -p comment --comment x -j ACCEPT', '-A INPUT -m comment --comment x -j ACCEPT', 'COMMIT', ''].join('\n');
     for (const lazy of [true, false]) {
