@@ -577,6 +577,8 @@ export class Run {
     const all = sc.rpFilter ?? 0;
     const own = sc.rpFilterIface?.[p.iif] ?? 0;
     const mode = Math.max(all, own);
+    // Off and given: nothing to check or record (no reverse lookup).
+    if (mode === 0 && host.defaultFor(DEFAULT_KEYS.rpFilter) === undefined) return null;
     const rev = host.lookup(p.src);
     // What a strict (1) or loose (2) check concludes: null = passes, else why it fails.
     const fails = (m: number): string | null => {

@@ -252,6 +252,8 @@ function validateRelated(spec: PacketSpec, family: Family): string[] {
   const errs: string[] = [];
   const r = spec.related!;
   if (spec.reply) errs.push('related and reply cannot be combined (related.dir "original" is an error sent by the flow\'s source)');
+  const pn = protoNumber(spec.proto ?? '');
+  if (pn !== null && pn !== 6 && pn !== 17) errs.push(`related: the flow must be tcp or udp (ICMP errors about ${protoName(pn)} flows are not modelled)`);
   if (spec.ctState !== undefined && spec.ctState !== 'RELATED') errs.push(`related describes a RELATED ICMP error, not ctState ${spec.ctState}`);
   const { type, code } = relatedIcmp(spec, family);
   const names = ERROR_TYPES[family];

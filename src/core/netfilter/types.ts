@@ -72,7 +72,7 @@ export interface PacketSpec {
    * embedded header by the flow's bindings at each NAT hook (`nf_nat_icmp_reply_translation`);
    * the nat table is not consulted. The flow is derived as for `reply` (its NEW packet traced
    * first), or taken from `flow`. A flow that never got through has no entry: the error is
-   * INVALID. Not combined with `reply` or a `ctState` other than RELATED.
+   * INVALID. The flow is TCP or UDP. Not combined with `reply` or a `ctState` other than RELATED.
    */
   related?: RelatedSpec;
 }

@@ -222,6 +222,8 @@ describe('ICMP errors RELATED to a NATed flow', () => {
     [{ related: { from: 'nope' } }, 'invalid related.from address "nope"'],
     [{ related: { from: '2001:db8::1' } }, 'related.from 2001:db8::1 is ipv6 but the packet is ipv4'],
     [{ related: { dir: 'sideways' } }, 'related.dir "sideways" must be reply or original'],
+    [{ related: {}, proto: 'sctp' }, 'related: the flow must be tcp or udp (ICMP errors about sctp flows are not modelled)'],
+    [{ related: {}, proto: 'icmp', dport: undefined, sport: undefined }, 'related: the flow must be tcp or udp (ICMP errors about icmp flows are not modelled)'],
   ])('validation: %j', (extra, msg) => {
     const errs = validatePacket({ ...client, dst: '10.96.0.10', dport: 53, ...(extra as object) } as PacketSpec, 'ipv4', nodeContext());
     expect(errs.some((e) => e.startsWith(msg)), errs.join(' | ')).toBe(true);
