@@ -47,7 +47,15 @@ export function describePacketSpec(p: PacketSpec): string {
   parts.push(p.local ? 'from this host (OUTPUT)' : `in ${p.iif ?? '?'}`);
   if (p.oif) parts.push(`out ${p.oif}`);
   if (p.mark !== undefined) parts.push(`mark 0x${p.mark.toString(16)}`);
-  if (p.reply) parts.push(`reply direction of this flow (ct ${p.ctState ?? 'ESTABLISHED'})`);
+  if (p.related) {
+    const r = p.related;
+    const v6 = p.src.includes(':') || p.dst.includes(':');
+    const type = r.icmpType ?? (v6 ? 1 : 3);
+    const code = r.icmpCode ?? (r.icmpType === undefined ? (v6 ? 4 : 3) : undefined);
+    parts.push(
+      `→ an ICMP${v6 ? 'v6' : ''} error (type ${type}${code !== undefined ? `/${code}` : ''}) about this flow, ${r.dir ?? 'reply'} direction${r.from ? `, from ${r.from}` : ''} (ct RELATED)`,
+    );
+  } else if (p.reply) parts.push(`reply direction of this flow (ct ${p.ctState ?? 'ESTABLISHED'})`);
   else parts.push(`ct ${p.ctState ?? 'NEW'}`);
   if (p.tcpFlags) parts.push(`flags ${p.tcpFlags.join(',')}`);
   if (p.packetNumber !== undefined) parts.push(`packet #${p.packetNumber}`);
@@ -66,6 +74,8 @@ export function describeState(s: PacketState): string {
   if (s.dnat) nat.push('DNAT');
   if (s.snat) nat.push('SNAT');
   if (nat.length) parts.push(`nat ${nat.join('+')} (orig ${endpoint(s.origSrc, s.origSport)} → ${endpoint(s.origDst, s.origDport)})`);
+  const e = s.embedded;
+  if (e) parts.push(`about ${e.proto} ${endpoint(e.src, e.sport)} → ${endpoint(e.dst, e.dport)}`);
   return parts.join('  ');
 }
 
@@ -229,6 +239,15 @@ function stateJson(s: PacketState): Record<string, unknown> {
   ];
   const j: Record<string, unknown> = {};
   for (const k of keys) if (s[k] !== undefined) j[k] = s[k];
+  // An ICMP error's embedded header, now and as it entered (fixed key order).
+  if (s.embedded) {
+    const e = s.embedded;
+    const ej: Record<string, unknown> = {};
+    for (const k of ['proto', 'src', 'dst', 'sport', 'dport', 'origSrc', 'origDst', 'origSport', 'origDport', 'outerOrigSrc', 'outerOrigDst'] as const) {
+      if (e[k] !== undefined) ej[k] = e[k];
+    }
+    j.embedded = ej;
+  }
   return j;
 }
 

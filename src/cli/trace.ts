@@ -35,6 +35,11 @@ packet
   --mark V              skb mark on entry (decimal or 0x hex)
   --ct-state S          NEW (default), ESTABLISHED, RELATED, INVALID, UNTRACKED
   --reply               trace the reply direction of the flow (translations undone)
+  --related E           trace an ICMP / ICMPv6 error about the flow the other options describe
+                        (its first packet): port-unreachable, fragmentation-needed, time-exceeded,
+                        packet-too-big, … or TYPE[/CODE]; RELATED to the flow, translated by its NAT
+  --related-dir D       reply (default: the error travels back to the flow's source) or original
+  --related-from IP     the error's source (default: where the offending packet was going)
   --tcp-flags F,F       TCP flags set (default SYN for NEW, ACK otherwise)
   --packet-number N     which packet of the flow (for -m statistic --mode nth)
 
@@ -88,6 +93,7 @@ const TCP_FLAGS = ['SYN', 'ACK', 'FIN', 'RST', 'URG', 'PSH', 'ECE', 'CWR'];
 const VALUE_FLAGS = new Set([
   '--proto', '--src', '--dst', '--sport', '--dport', '--iif', '--oif', '--mark', '--ct-state', '--context',
   '--local-ip', '--forwarding', '--assume', '--packet-number', '--icmp-type', '--tcp-flags',
+  '--related', '--related-dir', '--related-from',
 ]);
 const BOOL_FLAGS = new Set(['--local', '--reply', '--json', '--only-matched', '--help', '-h']);
 
@@ -170,6 +176,29 @@ export function parseTraceArgs(args: string[]): TraceArgs | 'help' {
     if (!m) throw new CliError(`--icmp-type ${icmp}: expected TYPE or TYPE/CODE (numbers) or a name such as ${v6 ? 'echo-request, neighbour-solicitation' : 'echo-request, destination-unreachable'}`);
     packet.icmpType = parseIntFlag('--icmp-type', m[1]!, 0, 255, 'ICMP type');
     if (m[2] !== undefined) packet.icmpCode = parseIntFlag('--icmp-type', m[2], 0, 255, 'ICMP code');
+  }
+  const related = one('--related');
+  const relatedDir = one('--related-dir');
+  const relatedFrom = one('--related-from');
+  if (related === undefined && (relatedDir !== undefined || relatedFrom !== undefined)) {
+    throw new CliError(`${relatedDir !== undefined ? '--related-dir' : '--related-from'} needs --related`);
+  }
+  if (related !== undefined) {
+    const v6 = packet.src.includes(':') || packet.dst.includes(':');
+    const named = (v6 ? ICMPV6_TYPES : ICMP_TYPES)[related.toLowerCase()];
+    const m = named ? [related, String(named[0]), named[1] === undefined ? undefined : String(named[1])] : /^(\d+)(?:\/(\d+))?$/.exec(related);
+    if (!m) {
+      throw new CliError(`--related ${related}: expected an ICMP${v6 ? 'v6' : ''} error name (${v6 ? 'port-unreachable, packet-too-big, time-exceeded' : 'port-unreachable, fragmentation-needed, time-exceeded'}) or TYPE[/CODE]`);
+    }
+    const spec: NonNullable<PacketSpec['related']> = { icmpType: parseIntFlag('--related', m[1]!, 0, 255, 'ICMP type') };
+    if (m[2] !== undefined) spec.icmpCode = parseIntFlag('--related', m[2], 0, 255, 'ICMP code');
+    else if (!named) delete spec.icmpCode;
+    if (relatedDir !== undefined) {
+      if (relatedDir !== 'reply' && relatedDir !== 'original') throw new CliError(`--related-dir ${relatedDir}: expected reply or original`);
+      spec.dir = relatedDir;
+    }
+    if (relatedFrom !== undefined) spec.from = relatedFrom;
+    packet.related = spec;
   }
   const flags = one('--tcp-flags');
   if (flags !== undefined) {

@@ -61,6 +61,11 @@ describe('trace flags: bad input is one line naming the value, exit 2', () => {
     ['missing SOURCE file', ['/nonexistent/dump.rules', ...POD_TO_CLUSTERIP], /\/nonexistent\/dump\.rules/],
     ['--context file missing', [DEMO, ...POD_TO_CLUSTERIP, '--context', '/nonexistent/ctx.json'], /--context \/nonexistent\/ctx\.json/],
     ['IPv6 packet against an IPv4-only source', [DEMO, '--proto', 'tcp', '--src', '2001:db8::1', '--dst', '2001:db8::2', '--iif', 'lo'], /ipv6|IPv6/],
+    ['bad --related', [DEMO, ...POD_TO_CLUSTERIP, '--related', 'bogus'], /--related bogus/],
+    ['--related-dir without --related', [DEMO, ...POD_TO_CLUSTERIP, '--related-dir', 'original'], /--related-dir needs --related/],
+    ['bad --related-dir', [DEMO, ...POD_TO_CLUSTERIP, '--related', 'port-unreachable', '--related-dir', 'sideways'], /--related-dir sideways/],
+    ['--related with --reply', [DEMO, ...POD_TO_CLUSTERIP, '--related', 'port-unreachable', '--reply'], /reply/],
+    ['--related redirect (not modelled)', [DEMO, ...POD_TO_CLUSTERIP, '--related', 'redirect'], /redirect|type 5/i],
   ];
   it.each(rows)('%s', async (_name, args, re) => {
     const r = await run(args);
@@ -95,6 +100,19 @@ describe('parseTraceArgs', () => {
     expect(t('icmpv6', 'echo-request')).toEqual([128, undefined]);
     expect(() => t('icmp', 'bogus')).toThrow(/--icmp-type bogus/);
     expect(() => t('icmp', '300')).toThrow(/out of range/);
+  });
+  it('--related takes error names and numbers per family, a direction and a source', () => {
+    const t = (src: string, dst: string, ...extra: string[]) => {
+      const a = parseTraceArgs(['x', '--proto', 'udp', '--src', src, '--dst', dst, '--dport', '53', '--iif', 'eth0', ...extra]);
+      return a === 'help' ? null : a.packet.related;
+    };
+    expect(t('10.0.0.1', '10.0.0.2', '--related', 'port-unreachable')).toEqual({ icmpType: 3, icmpCode: 3 });
+    expect(t('10.0.0.1', '10.0.0.2', '--related', 'fragmentation-needed', '--related-from', '192.0.2.1')).toEqual({ icmpType: 3, icmpCode: 4, from: '192.0.2.1' });
+    expect(t('10.0.0.1', '10.0.0.2', '--related', 'time-exceeded', '--related-dir', 'original')).toEqual({ icmpType: 11, dir: 'original' });
+    expect(t('10.0.0.1', '10.0.0.2', '--related', '3/1')).toEqual({ icmpType: 3, icmpCode: 1 });
+    expect(t('2001:db8::1', '2001:db8::2', '--related', 'packet-too-big')).toEqual({ icmpType: 2 });
+    expect(t('2001:db8::1', '2001:db8::2', '--related', 'port-unreachable')).toEqual({ icmpType: 1, icmpCode: 4 });
+    expect(t('10.0.0.1', '10.0.0.2')).toBeUndefined();
   });
   it('--help', async () => {
     expect(parseTraceArgs(['--help'])).toBe('help');
@@ -252,6 +270,22 @@ describe('trace: conntrack state, reply direction and unknown matches', () => {
     expect(j.outcomes).toHaveLength(1);
     expect(j.outcomes[0].packet).toMatchObject({ src: '10.96.0.100', sport: 80, dst: '10.244.1.12', dport: 40036 });
     expect(j.outcomes[0].disposition.kind).toBe('forwarded');
+  });
+
+  it('--related traces the endpoint\'s ICMP error back to the client, RELATED, the NodePort DNAT undone on both headers', async () => {
+    const nodeport = ['--proto', 'tcp', '--src', '192.168.6.10', '--sport', '40000', '--dst', '192.168.6.160', '--dport', '33888', '--iif', 'eth0'];
+    const j = JSON.parse((await run([DEMO, ...nodeport, '--related', 'port-unreachable', '--json'])).out);
+    expect(j.packet.related).toEqual({ icmpType: 3, icmpCode: 3 });
+    expect(j.outcomes).toHaveLength(3); // one error per endpoint the flow could have reached
+    for (const o of j.outcomes) {
+      // The client sees the error come from the address it sent to, about the packet it sent.
+      expect(o.packet).toMatchObject({ proto: 'icmp', src: '192.168.6.160', dst: '192.168.6.10' });
+      expect(o.packet.embedded).toMatchObject({ src: '192.168.6.10', sport: 40000, dst: '192.168.6.160', dport: 33888 });
+      expect(o.steps.some((s: { kind: string; table: string | null }) => s.kind === 'rule' && s.table === 'nat')).toBe(false);
+      expect(o.verdict).toBe('ACCEPT');
+    }
+    const text = (await run([DEMO, ...nodeport, '--related', 'port-unreachable'])).out;
+    expect(text.split('\n')[0]).toMatch(/→ an ICMP error \(type 3\/3\) about this flow, reply direction \(ct RELATED\)/);
   });
 
   it('an unknown match is explored both ways unless --assume decides it', async () => {
