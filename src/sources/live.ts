@@ -490,17 +490,21 @@ export async function readSysctls(procSys: string, notes: string[]): Promise<Sys
   if (brIp === undefined) {
     notes.push('br_netfilter is not loaded (no net.bridge.bridge-nf-call-iptables): bridged packets do not traverse iptables');
   }
-  // The kernel applies max(conf.all, conf.IFACE) per interface; say where an interface is stricter.
+  // The kernel applies max(conf.all, conf.IFACE) per interface: record every interface's value
+  // (the engine takes the larger), and say where an interface is stricter than conf.all.
+  const perIface: Record<string, number> = {};
   if (rp !== undefined) {
     try {
       const ifaces = (await readdir(path.join(procSys, 'net/ipv4/conf'))).filter((n) => n !== 'all' && n !== 'default').sort();
       const stricter: string[] = [];
       for (const name of ifaces) {
         const v = await readSysctl(procSys, `net/ipv4/conf/${name}/rp_filter`);
-        if (v !== undefined && v > rp) stricter.push(`${name}=${v}`);
+        if (v === undefined) continue;
+        perIface[name] = v;
+        if (v > rp) stricter.push(`${name}=${v}`);
       }
       if (stricter.length > 0) {
-        notes.push(`rp_filter: conf.all=${rp}, but ${stricter.join(', ')} (the kernel uses the larger value per interface; the context records conf.all)`);
+        notes.push(`rp_filter: conf.all=${rp}, but ${stricter.join(', ')} (the kernel uses the larger value per interface; recorded per interface)`);
       }
     } catch {
       // no per-interface view: conf.all only
@@ -514,6 +518,7 @@ export async function readSysctls(procSys: string, notes: string[]): Promise<Sys
   };
   if (localnet !== undefined) spec.routeLocalnet = localnet === 1;
   if (rp !== undefined) spec.rpFilter = rp;
+  if (Object.keys(perIface).length > 0) spec.rpFilterIface = perIface;
   if (redirects !== undefined) spec.sendRedirects = redirects === 1;
   return spec;
 }

@@ -62,7 +62,7 @@ describe('loadLive on an nft host (stand-in binaries)', () => {
     expect(ctx.hostname).toBe('node-7');
     expect(ctx.sysctl).toEqual({
       ipForward: true, ipv6Forward: false, bridgeNfCallIptables: true, bridgeNfCallIp6tables: false,
-      routeLocalnet: true, rpFilter: 0, sendRedirects: false,
+      routeLocalnet: true, rpFilter: 0, rpFilterIface: { eth0: 2 }, sendRedirects: false,
     });
     expect(ctx.interfaces!.map((i) => [i.name, i.kind, i.addresses])).toEqual([
       ['lo', 'loopback', ['127.0.0.1/8', '::1/128']],
@@ -76,7 +76,7 @@ describe('loadLive on an nft host (stand-in binaries)', () => {
     expect(ctx.routes).toContainEqual({ dst: '::1/128', dev: 'lo', table: 'local', type: 'local' });
     expect(src.meta.policyRules).toContain('ipv4 100: from 10.244.0.0/16 lookup 100');
     expect(src.notes.some((n) => /policy routing: 1 ip rule/.test(n))).toBe(true);
-    expect(src.notes.some((n) => /rp_filter: conf.all=0, but eth0=2/.test(n))).toBe(true);
+    expect(src.notes.some((n) => /rp_filter: conf.all=0, but eth0=2 .*recorded per interface/.test(n))).toBe(true);
     expect(src.notes.some((n) => /multipath/.test(n))).toBe(true);
     expect(src.notes.some((n) => /both iptables-nft and iptables-legacy/.test(n))).toBe(false);
   });
