@@ -344,18 +344,7 @@ function samePositions(source: LoadedSource, at: number, previous: Snapshot, seq
     }
     if (left !== 0 || k !== order.length || (run && cur!.packets.length !== run.n)) throw new ShapeMismatch();
   }
-  let rules: Map<string, RuleRate> | undefined;
-  const sample: CounterSample = {
-    at: wallClock.toISOString(),
-    elapsedMs,
-    seq,
-    chainRules,
-    get rules(): Map<string, RuleRate> {
-      return (rules ??= perRule(chainRules));
-    },
-    chains,
-  };
-  return { sample, snapshot };
+  return { sample: makeSample(wallClock, elapsedMs, seq, chainRules, chains), snapshot };
 }
 
 /**
@@ -481,8 +470,14 @@ export function computeSample(
       cr.bps = cr.bps === null || bps === null ? null : cr.bps + bps;
     });
   }
+  return { sample: makeSample(wallClock, elapsedMs, seq, chainRules, chains), snapshot };
+}
+
+/** The per-rule map of a sample (built only when something asks for it). */
+/** A sample whose per-rule map is built only if something asks for it. */
+function makeSample(wallClock: Date, elapsedMs: CounterSample['elapsedMs'], seq: number, chainRules: Map<string, ChainRuleRates>, chains: CounterSample['chains']): CounterSample {
   let rules: Map<string, RuleRate> | undefined;
-  const sample: CounterSample = {
+  return {
     at: wallClock.toISOString(),
     elapsedMs,
     seq,
@@ -492,10 +487,8 @@ export function computeSample(
     },
     chains,
   };
-  return { sample, snapshot };
 }
 
-/** The per-rule map of a sample (built only when something asks for it). */
 function perRule(chainRules: Map<string, ChainRuleRates>): Map<string, RuleRate> {
   const rules = new Map<string, RuleRate>();
   for (const c of chainRules.values()) {

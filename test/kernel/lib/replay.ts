@@ -327,12 +327,7 @@ export class KernelSession {
     const dst = norm(spec.dst);
     const handleMap = async (): Promise<HandleMap> => this.handles;
     const flowProcs: LineProcess[] = [];
-    const start = (ns: string, label: string, args: string[]): LineProcess => {
-      const p = new LineProcess(`${label} in ${ns}`, 'ip', ['netns', 'exec', ns, 'python3', PKT, ...args]);
-      this.procs.push(p);
-      flowProcs.push(p);
-      return p;
-    };
+    const start = (ns: string, label: string, args: string[]): LineProcess => this.startPkt(flowProcs, ns, label, args);
     try {
       if (proto === 'icmp' || proto === 'icmpv6') {
         const echo = v6 ? 128 : 8;
@@ -475,12 +470,7 @@ export class KernelSession {
     const handleMap = async (): Promise<HandleMap> => this.handles;
     if (proto !== 'tcp' && proto !== 'udp') throw new Error(`a related ICMP error is replayed for a tcp or udp flow, not ${proto}`);
     const flowProcs: LineProcess[] = [];
-    const start = (ns: string, label: string, args: string[]): LineProcess => {
-      const p = new LineProcess(`${label} in ${ns}`, 'ip', ['netns', 'exec', ns, 'python3', PKT, ...args]);
-      this.procs.push(p);
-      flowProcs.push(p);
-      return p;
-    };
+    const start = (ns: string, label: string, args: string[]): LineProcess => this.startPkt(flowProcs, ns, label, args);
     try {
       await ensureAddress(this.topo, sender, src);
       const servers: LineProcess[] = [];
@@ -559,6 +549,14 @@ export class KernelSession {
   }
 
   /** Both tuples of the flow from src:sport as the node's conntrack records them; null without an entry. */
+  /** Start pkt.py in namespace `ns` for a flow, kept in this replay's and the flow's process lists. */
+  private startPkt(flowProcs: LineProcess[], ns: string, label: string, args: string[]): LineProcess {
+    const p = new LineProcess(`${label} in ${ns}`, 'ip', ['netns', 'exec', ns, 'python3', PKT, ...args]);
+    this.procs.push(p);
+    flowProcs.push(p);
+    return p;
+  }
+
   private async flowTuples(proto: string, src: string, sport: number): Promise<{ orig: Tuple4; reply: Tuple4 } | null> {
     const r = await nsRun(this.topo.node, 'conntrack', ['-L', '-p', proto, '-f', this.v6 ? 'ipv6' : 'ipv4', '--orig-src', src, '--orig-port-src', String(sport)], { check: false });
     const line = r.stdout.split('\n').find((l) => l.includes(`sport=${sport}`));
