@@ -158,6 +158,8 @@ export interface Env {
   host: Host;
   assume: Map<number, 'match' | 'nomatch' | 'continue' | 'stop'>;
   useIndex: boolean;
+  /** rp_filter was not given (the context's default sentence for it exists). */
+  rpDefaulted: boolean;
 }
 
 /** A flow's recorded state for non-NEW packets. */
@@ -577,8 +579,14 @@ export class Run {
     const all = sc.rpFilter ?? 0;
     const own = sc.rpFilterIface?.[p.iif] ?? 0;
     const mode = Math.max(all, own);
-    // Off and given: nothing to check or record (no reverse lookup).
-    if (mode === 0 && host.defaultFor(DEFAULT_KEYS.rpFilter) === undefined) return null;
+    if (mode === 0) {
+      // Off and given: nothing to check or record (no reverse lookup). Off by default: the default
+      // is recorded only when a strict check would have dropped the packet (fails(1) below).
+      if (!this.env.rpDefaulted) return null;
+      const back = host.lookup(p.src);
+      if (back.kind !== 'unicast' || (back.dev !== null && back.dev !== p.iif)) this.used.add(DEFAULT_KEYS.rpFilter);
+      return null;
+    }
     const rev = host.lookup(p.src);
     // What a strict (1) or loose (2) check concludes: null = passes, else why it fails.
     const fails = (m: number): string | null => {
@@ -588,10 +596,6 @@ export class Run {
       return m === 1 ? `the route back to ${p.src.text} leaves by ${rev.dev}, not ${p.iif}` : null;
     };
     const knob = `rp_filter=${mode} (max of conf.all=${all} and conf.${p.iif}=${own})`;
-    if (mode === 0) {
-      if (fails(1) !== null) this.useDefault(DEFAULT_KEYS.rpFilter);
-      return null;
-    }
     if (rev.kind === 'unicast' && rev.dev === null) {
       this.useDefault(DEFAULT_KEYS.routes);
       this.note('route', 'PREROUTING', `reverse path filter (${knob}): the route back to ${p.src.text} leaves by an unknown interface (no routes in the context): not checked`);

@@ -143,7 +143,36 @@ export class Host implements HostView {
     this.routes.length = 0;
     this.routes.push(...all);
     for (const s of ctx.ipsets ?? []) this.ipsets.set(s.name, s);
+    // What lookup() answers for each route (the answer depends on the route only): built once, so a
+    // lookup allocates nothing. Results are read-only values.
+    for (const r of this.routes) {
+      this.routeResults.push(
+        r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit'
+          ? { kind: r.type, route: r, why: `route ${r.text}` }
+          : { kind: 'unicast', dev: r.dev === UNKNOWN_DEV ? null : r.dev, route: r, why: r.dev === UNKNOWN_DEV ? 'default route, output interface unknown' : `route ${r.text}` },
+      );
+    }
+    // IPv4 local and broadcast addresses as numbers (the maps' final entries), for lookups without
+    // a string key; only while they are few (else the maps answer).
+    for (const [k, dev] of this.localKeys) {
+      if (k.includes(':')) continue;
+      this.local4W.push(Number(k));
+      this.local4Dev.push(dev);
+    }
+    for (const [k, dev] of this.bcast) {
+      if (k.includes(':')) continue;
+      this.bcast4W.push(Number(k));
+      this.bcast4Dev.push(dev);
+    }
+    this.small4 = this.local4W.length <= 16 && this.bcast4W.length <= 16;
   }
+
+  private readonly routeResults: RouteResult[] = [];
+  private readonly local4W: number[] = [];
+  private readonly local4Dev: string[] = [];
+  private readonly bcast4W: number[] = [];
+  private readonly bcast4Dev: string[] = [];
+  private small4 = false;
 
   /** The default sentence for a key, if that part was defaulted. */
   defaultFor(key: string): string | undefined {
@@ -164,8 +193,14 @@ export class Host implements HostView {
 
   /** The interface owning a local address. */
   localDev(ip: Ip): string | undefined {
-    const d = this.localKeys.get(ipKey(ip));
-    if (d !== undefined) return d;
+    if (ip.family === 'ipv4' && this.small4) {
+      const x = ip.w[0];
+      const ws = this.local4W;
+      for (let i = 0; i < ws.length; i++) if (ws[i] === x) return this.local4Dev[i];
+    } else {
+      const d = this.localKeys.get(ipKey(ip));
+      if (d !== undefined) return d;
+    }
     for (const l of this.localNets) if (netContains(l.net, ip)) return l.dev;
     if (ip.family === 'ipv6' && ip.text === '::1') return 'lo';
     return undefined;
@@ -175,6 +210,12 @@ export class Host implements HostView {
   broadcastDev(ip: Ip): string | undefined | null {
     if (ip.family !== 'ipv4') return null;
     if (ip.w[0] === LBCAST.w[0]) return undefined;
+    if (this.small4) {
+      const x = ip.w[0];
+      const ws = this.bcast4W;
+      for (let i = 0; i < ws.length; i++) if (ws[i] === x) return this.bcast4Dev[i]!;
+      return null;
+    }
     const d = this.bcast.get(ipKey(ip));
     return d === undefined ? null : d;
   }
@@ -186,11 +227,8 @@ export class Host implements HostView {
     const bd = this.broadcastDev(ip);
     if (bd !== null) return bd === undefined ? { kind: 'broadcast', why: `${ip.text} is the limited broadcast` } : { kind: 'broadcast', dev: bd, why: `${ip.text} is the broadcast address of ${bd}` };
     if (netContains(ip.family === 'ipv4' ? MCAST4 : MCAST6, ip)) return { kind: 'multicast', why: `${ip.text} is multicast` };
-    for (const r of this.routes) {
-      if (!netContains(r.net, ip)) continue;
-      if (r.type === 'blackhole' || r.type === 'unreachable' || r.type === 'prohibit') return { kind: r.type, route: r, why: `route ${r.text}` };
-      return { kind: 'unicast', dev: r.dev === UNKNOWN_DEV ? null : r.dev, route: r, why: r.dev === UNKNOWN_DEV ? 'default route, output interface unknown' : `route ${r.text}` };
-    }
+    const routes = this.routes;
+    for (let i = 0; i < routes.length; i++) if (netContains(routes[i]!.net, ip)) return this.routeResults[i]!;
     return { kind: 'none', why: `no route to ${ip.text}` };
   }
 
@@ -322,6 +360,7 @@ export class Host implements HostView {
    * harness names the veths that way). `peer` identifies the port even without a name.
    */
   bridgePeer(bridge: string, ip: Ip): { peer: string; port?: string } | undefined {
+    if (this.ctx.peers === undefined || this.ctx.peers.length === 0) return undefined;
     let peers = this.bridgePeers.get(bridge);
     if (peers === undefined) {
       // Compiled once per bridge: the peers behind it with their parsed addresses.

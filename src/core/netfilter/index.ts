@@ -19,7 +19,7 @@
  */
 import type { Family, Ruleset } from '../model.js';
 import { parseIp } from './addr.js';
-import { resolveContext } from './context.js';
+import { DEFAULT_KEYS, resolveContext } from './context.js';
 import { Env, Explorer, fmtTuple, mkStep, Run, START, type Final, type Flow, type Pending } from './engine.js';
 import { compileHost, type Host } from './host.js';
 import { buildPacket, clonePacket, packetFamily, relatedIcmp, snapshot, tuple, validatePacket } from './packet.js';
@@ -246,7 +246,7 @@ export function trace(ruleset: Ruleset, context: HostContext, packet: PacketSpec
   const errs = validatePacket(packet, family, ctx);
   if (errs.length) throw new Error(errs.join('; '));
   const host = compileHost(ctx);
-  const env: Env = { ruleset, family, host, assume: options.assume ?? new Map(), useIndex: options.index !== false };
+  const env: Env = { ruleset, family, host, assume: options.assume ?? new Map(), useIndex: options.index !== false, rpDefaulted: host.defaultFor(DEFAULT_KEYS.rpFilter) !== undefined };
   const limit = options.maxOutcomes ?? 256;
   const none: { probability: number; assumptions: Assumption[]; branches: Branch[] } = { probability: 1, assumptions: [], branches: [] };
   let outcomes: Outcome[] = [];

@@ -99,18 +99,22 @@ export function applyRange(
 ): string {
   const beforeAddr = side === 'src' ? pkt.src : pkt.dst;
   const beforePort = side === 'src' ? pkt.sport : pkt.dport;
-  const notes: string[] = [];
+  // Notes joined by '; ' (most applications have none: no list, no closure — every DNAT of a trace).
+  let notes = '';
   let addr = beforeAddr;
   if (r.addrMin) {
     addr = r.addrMin;
-    if (r.addrMax && r.addrMax.text !== r.addrMin.text) notes.push(`range ${r.addrMin.text}-${r.addrMax.text}: the kernel picks one address by hash; showing the first`);
+    if (r.addrMax && r.addrMax.text !== r.addrMin.text) notes = `range ${r.addrMin.text}-${r.addrMax.text}: the kernel picks one address by hash; showing the first`;
   }
   let port = beforePort;
   if (r.portMin !== undefined && PORT_PROTOCOLS.has(pkt.protoNum) && beforePort !== undefined) {
     const max = r.portMax ?? r.portMin;
     if (beforePort < r.portMin || beforePort > max) {
       port = r.portMin;
-      if (max !== r.portMin) notes.push(`port range ${r.portMin}-${max}: the kernel picks a port in it; showing the first`);
+      if (max !== r.portMin) {
+        const n = `port range ${r.portMin}-${max}: the kernel picks a port in it; showing the first`;
+        notes = notes === '' ? n : `${notes}; ${n}`;
+      }
     }
   }
   if (side === 'src') {
@@ -120,6 +124,10 @@ export function applyRange(
     pkt.dst = addr;
     if (port !== undefined) pkt.dport = port;
   }
-  const fmt = (a: Ip, p: number | undefined) => (p === undefined ? a.text : a.family === 'ipv6' ? `[${a.text}]:${p}` : `${a.text}:${p}`);
-  return `${label} ${fmt(beforeAddr, beforePort)} → ${fmt(addr, port)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  return `${label} ${fmtAt(beforeAddr, beforePort)} → ${fmtAt(addr, port)}${notes !== '' ? ` (${notes})` : ''}`;
+}
+
+/** `addr`, `addr:port`, `[v6]:port`. */
+function fmtAt(a: Ip, p: number | undefined): string {
+  return p === undefined ? a.text : a.family === 'ipv6' ? `[${a.text}]:${p}` : `${a.text}:${p}`;
 }
