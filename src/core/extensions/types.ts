@@ -40,6 +40,12 @@ export interface ExtensionBase<T> {
   describe?(value: T): string;
   /** Matches: evaluate against the packet (engine). Absent: the engine reports unknown. */
   evaluate?(value: T, ctx: EvalContext): MatchResult;
+  /**
+   * Matches whose result for this value depends on nothing else (not the packet, the hook or the
+   * host): that result — the very object `evaluate` returns for it —, else undefined. The engine
+   * reads it once per rule instead of calling `evaluate` (comment; statistic --mode random).
+   */
+  constant?(value: T): MatchResult | undefined;
   /** Targets: apply to the packet (mutating ctx.packet) and return the verdict (engine). */
   apply?(value: T, ctx: EvalContext): TargetEffect;
   /** Tables a target is valid in (the kernel refuses it elsewhere), e.g. nat targets. */

@@ -1244,35 +1244,46 @@ export class Run {
       const ctx = this.ctx(hook, table, cr.chainName);
       for (let mi = 0; mi < ms.length; mi++) {
         const m = ms[mi]!;
-        const ext = m.ext;
-        if (ext === null || !ext.evaluate) {
-          const d = `-m ${m.module}: module not known to iptscope`;
-          unknownText = unknownText === undefined ? d : `${unknownText}; ${d}`;
-          continue;
+        let res: Tri;
+        let detail: string;
+        let prob: number | undefined;
+        if (m.kConst) {
+          // A result that depends only on the rule (comment, statistic random): no call.
+          res = m.kResult;
+          detail = m.kDetail;
+          prob = m.kProbability;
+        } else {
+          const ext = m.ext;
+          if (ext === null || !ext.evaluate) {
+            const d = `-m ${m.module}: module not known to iptscope`;
+            unknownText = unknownText === undefined ? d : `${unknownText}; ${d}`;
+            continue;
+          }
+          if (!m.ok) {
+            const d = `-m ${m.module}: ${m.message}`;
+            unknownText = unknownText === undefined ? d : `${unknownText}; ${d}`;
+            continue;
+          }
+          const r = ext.evaluate(m.value, ctx);
+          res = r.result;
+          detail = r.detail;
+          prob = r.probability;
         }
-        const typed = m.typed!;
-        if (!typed.ok) {
-          const d = `-m ${m.module}: ${typed.message}`;
-          unknownText = unknownText === undefined ? d : `${unknownText}; ${d}`;
-          continue;
-        }
-        const r = ext.evaluate(typed.value, ctx);
-        const res = r.result;
         if (res === true) {
-          if (!quiet) reasons[nr++] = r.detail;
+          if (!quiet) reasons[nr++] = detail;
           continue;
         }
         if (res === 'unknown') {
-          if (r.probability !== undefined) {
-            probability = (probability ?? 1) * r.probability;
-            probDetail = probDetail ? `${probDetail}; ${r.detail}` : r.detail;
+          if (prob !== undefined) {
+            probability = (probability ?? 1) * prob;
+            probDetail = probDetail ? `${probDetail}; ${detail}` : detail;
             continue;
           }
           if (m.module === 'set') this.useDefault(DEFAULT_KEYS.ipsets);
-          unknownText = unknownText === undefined ? r.detail : `${unknownText}; ${r.detail}`;
+          unknownText = unknownText === undefined ? detail : `${unknownText}; ${detail}`;
           continue;
         }
-        failed = r.detail;
+        failed = detail;
         ok = false;
         break;
       }

@@ -22,4 +22,5 @@ export const commentMatch: ExtensionBase<CommentMatch> = {
   },
   describe: (v) => `/* ${v.comment} */`,
   evaluate: (v) => v.result,
+  constant: (v) => v.result,
 };

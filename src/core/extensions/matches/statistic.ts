@@ -48,6 +48,7 @@ export const statisticMatch: ExtensionBase<StatisticMatch> = {
     v.mode === 'random'
       ? `statistic mode random ${v.negated ? '! ' : ''}probability ${v.probability}`
       : `statistic mode nth ${v.negated ? '! ' : ''}every ${v.every} packet ${v.packet}`,
+  constant: (v) => (v.mode === 'random' ? v.result : undefined),
   evaluate(v, ctx) {
     if (v.mode === 'random') return v.result;
     const k = ctx.packet.packetNumber;
