@@ -368,12 +368,24 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   let lineNo = 0;
   // One scan of the whole text instead of one per line (binary data is rare).
   const textHasNul = text.indexOf('\0') >= 0;
+  // Where the next tab, CR and backslash are (they change how iptables splits words, so a rule line
+  // holding one takes the tokenizer): found once and moved forward, not searched for in every line.
+  let nextTab = text.indexOf('\t');
+  let nextCr = text.indexOf('\r');
+  let nextBackslash = text.indexOf('\\');
+  const plainUpTo = (from: number, to: number): boolean => {
+    if (nextTab >= 0 && nextTab < from) nextTab = text.indexOf('\t', from);
+    if (nextCr >= 0 && nextCr < from) nextCr = text.indexOf('\r', from);
+    if (nextBackslash >= 0 && nextBackslash < from) nextBackslash = text.indexOf('\\', from);
+    return (nextTab < 0 || nextTab >= to) && (nextCr < 0 || nextCr >= to) && (nextBackslash < 0 || nextBackslash >= to);
+  };
   const len = text.length;
   while (pos < len) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = len;
     lineNo++;
     let line = text.slice(pos, end);
+    const lineStart = pos;
     pos = end + 1;
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) {
       line = line.slice(0, -1);
@@ -433,7 +445,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       tables.set(tname, current);
       continue;
     }
-    if (line.trim() === 'COMMIT') {
+    if (c0 === 67 /* C */ && line.trim() === 'COMMIT') {
       if (!current || current.committed) {
         at('commit-without-table', lineNo, first + 1, 'COMMIT without an open *table', line);
       } else current.committed = true;
@@ -445,7 +457,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         at('no-table', lineNo, first + 1, 'chain declaration outside a *table … COMMIT block', line);
         continue;
       }
-      if (lazy && fastChainLine(t, line, first, lineNo)) continue;
+      if (lazy && plainUpTo(lineStart, lineStart + line.length) && fastChainLine(t, line, first, lineNo)) continue;
       tokenize(line, words, first + 1);
       if (words.count === 0) {
         at('bad-chain-line', lineNo, first + 1, 'chain declaration without a name', line);
@@ -463,7 +475,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       if (words.count > 3) at('bad-chain-line', lineNo, words.start[3] + 1, `unexpected "${words.text[3]}" after the chain's counters`, words.text[3]);
       continue;
     }
-    if ((c0 === BRACKET || c0 === DASH) && lazy && familyStrong && plans.size > 0 && t !== null && fastRule(t, line, first, lineNo)) continue;
+    if ((c0 === BRACKET || c0 === DASH) && lazy && familyStrong && plans.size > 0 && t !== null && plainUpTo(lineStart, lineStart + line.length) && fastRule(t, line, first, lineNo)) continue;
     if (c0 === BRACKET || c0 === DASH) {
       tokenize(line, words, first);
       if (words.unterminatedQuote >= 0) {
@@ -534,7 +546,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     if (sp1 <= nameStart) return false;
     const sp2 = line.indexOf(' ', sp1 + 1);
     if (sp2 <= sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0 || sp2 + 1 >= line.length) return false;
-    if (line.indexOf('"', first) >= 0 || line.indexOf('\t', first) >= 0 || line.indexOf('\r', first) >= 0 || line.indexOf('\\', first) >= 0) return false;
+    if (line.indexOf('"', first) >= 0) return false; // (no tab, CR or backslash: the caller checked)
     const name = line.slice(nameStart, sp1);
     const chain = declareChain(t, name, lineNo, nameStart + 1, { file, line: lineNo, column: first + 1 });
     if (chain) {
@@ -550,8 +562,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
    * for anything else: the general path then reads the line.
    */
   function fastRule(t: TableBuild, line: string, first: number, lineNo: number): boolean {
-    // Tabs, CRs and backslashes change how iptables splits words: the tokenizer handles those.
-    if (line.indexOf('\t', first) >= 0 || line.indexOf('\r', first) >= 0 || line.indexOf('\\', first) >= 0) return false;
+    // (The caller made sure the line holds no tab, CR or backslash: those take the tokenizer.)
     let i = first;
     let counters: Counters | undefined;
     if (line.charCodeAt(i) === BRACKET) {

@@ -261,3 +261,18 @@ describe('shared matches keep what makes them different', () => {
     }
   });
 });
+
+describe('lines the fast paths leave to the tokenizer', () => {
+  const base = generateKubeProxyDump({ services: 20, endpoints: 2, seed: 4 });
+  const variants: [string, (t: string) => string][] = [
+    ['CRLF line endings', (t) => t.replace(/\n/g, '\r\n')],
+    ['tabs between some words', (t) => t.split('\n').map((l, i) => (i % 7 === 3 ? l.replace(' -j ', '\t-j ') : l)).join('\n')],
+    ['escaped quotes in some comments', (t) => t.split('\n').map((l, i) => (i % 5 === 1 ? l.replace(/--comment "([^"]*)"/, '--comment "a \\"q\\" $1"') : l)).join('\n')],
+    ['a stray CR inside a line', (t) => t.split('\n').map((l, i) => (i % 11 === 2 ? l.replace(' -m ', ' \r-m ') : l)).join('\n')],
+    ['double spaces and trailing spaces', (t) => t.split('\n').map((l, i) => (i % 3 === 0 ? l.replace(' ', '  ') + ' ' : l)).join('\n')],
+  ];
+  it.each(variants)('%s: the same as the full parse', (_name, change) => {
+    const { rules } = expectSame(change(base), 'variant.rules');
+    expect(rules).toBeGreaterThan(100);
+  });
+});
