@@ -40,10 +40,15 @@ export function parseNatRange(text: string, family: Family): NatRange | string {
       portPart = text.slice(c + 1);
     }
   }
-  const r: NatRange = { text };
+  // Every field in the literal (one shape for all ranges; absent parts stay undefined).
+  const r: NatRange = { addrMin: undefined, addrMax: undefined, portMin: undefined, portMax: undefined, text };
   if (addrPart) {
-    const [a, b] = addrPart.split('-');
-    const lo = parseIp(a!);
+    // `a-b` (the first two pieces of addrPart.split('-'), without the array).
+    const dash = addrPart.indexOf('-');
+    const a = dash < 0 ? addrPart : addrPart.slice(0, dash);
+    const dash2 = dash < 0 ? -1 : addrPart.indexOf('-', dash + 1);
+    const b = dash < 0 ? undefined : addrPart.slice(dash + 1, dash2 < 0 ? addrPart.length : dash2);
+    const lo = parseIp(a);
     const hi = b === undefined ? lo : parseIp(b);
     if (!lo || !hi) return `invalid address "${addrPart}"`;
     if (lo.family !== family) return `address ${lo.text} is not ${family}`;
