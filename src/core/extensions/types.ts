@@ -36,6 +36,13 @@ export interface ExtensionBase<T> {
    * already-seen shape skips it. Held to that by test/core/extensions/any-value.test.ts.
    */
   anyValue?: readonly string[];
+  /**
+   * `parse(options, family).ok` without building the value, for extensions whose arguments are
+   * mostly distinct in big dumps (DNAT/SNAT addresses): the parser's check of a rule of an
+   * already-seen shape calls it instead of `parse`. Must agree with `parse` exactly
+   * (test/core/extensions/nat-check.test.ts).
+   */
+  check?(options: MatchOption[], family: Family): boolean;
   /** Short human text for views (`tcp dpt:80`, `ctstate NEW,ESTABLISHED`). */
   describe?(value: T): string;
   /** Matches: evaluate against the packet (engine). Absent: the engine reports unknown. */

@@ -58,6 +58,19 @@ export function parseIp(text: string): Ip | null {
 }
 
 /**
+ * `parseIpUncached(text)?.family === 'ipv4'` without building anything: the same four-part
+ * decimal test, and every part at most 255 (the range ipaddr.IPv4's constructor enforces).
+ */
+export function isIPv4Text(text: string): boolean {
+  const t = text.trim();
+  if (t.includes('/') || !FOUR_PART_DECIMAL.test(t)) return false;
+  const d1 = t.indexOf('.');
+  const d2 = t.indexOf('.', d1 + 1);
+  const d3 = t.indexOf('.', d2 + 1);
+  return Number(t.slice(0, d1)) <= 255 && Number(t.slice(d1 + 1, d2)) <= 255 && Number(t.slice(d2 + 1, d3)) <= 255 && Number(t.slice(d3 + 1)) <= 255;
+}
+
+/**
  * parseIp without the cache, for values parsed once (rule arguments while a dump is read: a
  * kube-proxy dump has 100k distinct DNAT addresses, which would only churn the cache).
  */

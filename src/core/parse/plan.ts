@@ -381,7 +381,7 @@ function typedOk(o: PlanOwner, text: readonly string[], from: number, family: Fa
       options[j] = { name: x.name, negated: x.negated, args };
     }
     try {
-      ok = o.ext.parse(options, family).ok;
+      ok = o.ext.check !== undefined ? o.ext.check(options, family) : o.ext.parse(options, family).ok;
     } catch {
       ok = false; // the full parse reports the internal error
     }

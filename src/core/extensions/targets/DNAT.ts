@@ -6,7 +6,7 @@
  */
 import type { ExtensionBase } from '../types.js';
 import { err, ok, opts } from '../util.js';
-import { applyRange, parseNatRange, type NatRange } from './nat.js';
+import { applyRange, natOptionsOk, parseNatRange, type NatRange } from './nat.js';
 
 /** Parsed DNAT target. */
 export interface DnatTarget {
@@ -22,6 +22,7 @@ export const dnatTarget: ExtensionBase<DnatTarget> = {
   flagOptions: ['random', 'persistent'],
   tables: ['nat'],
   hooks: ['PREROUTING', 'OUTPUT'],
+  check: (options, family) => natOptionsOk(options, 'to-destination', family),
   parse(options, family) {
     const ranges: NatRange[] = [];
     for (const o of opts(options, 'to-destination')) {

@@ -5,7 +5,7 @@
  */
 import type { ExtensionBase } from '../types.js';
 import { err, ok, opts } from '../util.js';
-import { applyRange, parseNatRange, type NatRange } from './nat.js';
+import { applyRange, natOptionsOk, parseNatRange, type NatRange } from './nat.js';
 
 /** Parsed SNAT target. */
 export interface SnatTarget {
@@ -22,6 +22,7 @@ export const snatTarget: ExtensionBase<SnatTarget> = {
   flagOptions: ['random', 'random-fully', 'persistent'],
   tables: ['nat'],
   hooks: ['POSTROUTING', 'INPUT'],
+  check: (options, family) => natOptionsOk(options, 'to-source', family),
   parse(options, family) {
     const ranges: NatRange[] = [];
     for (const o of opts(options, 'to-source')) {

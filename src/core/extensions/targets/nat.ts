@@ -8,7 +8,7 @@
  */
 import type { Family } from '../../model.js';
 import type { EvalPacket } from '../types.js';
-import { parseIpUncached as parseIp, type Ip } from '../../netfilter/addr.js';
+import { isIPv4Text, parseIpUncached as parseIp, type Ip } from '../../netfilter/addr.js';
 import { PORT_PROTOCOLS } from '../../netfilter/proto.js';
 
 /** A NAT range as written in `--to-destination` / `--to-source` / `--to-ports`. */
@@ -62,6 +62,44 @@ export function parseNatRange(text: string, family: Family): NatRange | string {
     r.portMax = pr[1];
   }
   return r;
+}
+
+/**
+ * `typeof parseNatRange(text, family) !== 'string'` without building the range: what the parser
+ * asks of every DNAT/SNAT rule of a big dump it checks without building (IPv4 `addr[-addr][:port]`;
+ * anything else goes through parseNatRange). Held equal to it by test/core/extensions/nat-check.test.ts.
+ */
+export function natRangeOk(text: string, family: Family): boolean {
+  if (family !== 'ipv4') return typeof parseNatRange(text, family) !== 'string';
+  const c = text.indexOf(':');
+  const addrPart = c < 0 ? text : text.slice(0, c);
+  if (addrPart) {
+    const dash = addrPart.indexOf('-');
+    if (dash < 0) {
+      if (!isIPv4Text(addrPart)) return false;
+    } else {
+      const dash2 = addrPart.indexOf('-', dash + 1);
+      // The range's low end decides the family; the high end only has to be an address.
+      if (!isIPv4Text(addrPart.slice(0, dash)) || parseIp(addrPart.slice(dash + 1, dash2 < 0 ? addrPart.length : dash2)) === null) return false;
+    }
+  }
+  if (c < 0) return true;
+  const portPart = text.slice(c + 1);
+  return portPart === '' || parsePortSpan(portPart) !== null;
+}
+
+/**
+ * The options of a DNAT/SNAT target would parse: at least one `name` option, each a valid range
+ * (what its `check` answers for the parser).
+ */
+export function natOptionsOk(options: readonly { name: string; args: string[] }[], name: string, family: Family): boolean {
+  let any = false;
+  for (const o of options) {
+    if (o.name !== name) continue;
+    any = true;
+    if (!natRangeOk(o.args[0] ?? '', family)) return false;
+  }
+  return any;
 }
 
 /** `80` or `80-90` (also `80:90`). */
