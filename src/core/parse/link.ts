@@ -210,7 +210,7 @@ export class Linker {
   linkLazy(rule: ParsedRule, chains: ReadonlyMap<string, Chain>): boolean {
     const start = rule.jumpStart;
     if (start < 0) return true;
-    const raw = rule.raw;
+    const raw = rule.ctx.source.text;
     const end = rule.jumpEnd;
     const flags = rule.jumpFlags;
     // The names a big dump jumps to most (KUBE-MARK-MASQ, DNAT, ACCEPT…) recur rule after rule:

@@ -13,6 +13,8 @@ import type { RuleBody } from './rule.js';
 export interface RuleMaterializer {
   /** Name used in spans. */
   readonly file: string;
+  /** The text that was parsed: rules keep offsets into it, not a copy of their line. */
+  readonly text: string;
   /** Parse and link the rule's body (no diagnostics: they were reported when the file was read). */
   materialize(rule: ParsedRule): RuleBody;
 }
@@ -36,7 +38,10 @@ export interface ParsedRule extends Rule {
   readonly ctx: ChainContext;
   /** The body once parsed (always set for rules parsed eagerly). */
   body: RuleBody | null;
-  /** Lazily parsed rules: where the target's name is in `raw` ([jumpStart, jumpEnd)), -1 when none. */
+  /** The rule's line in the parsed text: [rawStart, rawEnd) (without a trailing CR). */
+  readonly rawStart: number;
+  readonly rawEnd: number;
+  /** Lazily parsed rules: where the target's name is in the parsed text ([jumpStart, jumpEnd)), -1 when none. */
   jumpStart: number;
   jumpEnd: number;
   /** JUMP_* flags of the target. */
@@ -52,9 +57,15 @@ export interface ParsedRule extends Rule {
 abstract class RuleParts {
   declare ctx: ChainContext;
   declare body: RuleBody | null;
-  declare raw: string;
+  declare rawStart: number;
+  declare rawEnd: number;
   declare line: number;
   declare column: number;
+
+  /** The source line as written (a slice of the parsed text, made when asked for). */
+  get raw(): string {
+    return this.ctx.source.text.slice(this.rawStart, this.rawEnd);
+  }
 
   get table(): TableName {
     return this.ctx.table;
@@ -77,7 +88,7 @@ abstract class RuleParts {
   }
 
   get span(): Span {
-    return { file: this.ctx.source.file, line: this.line, column: this.column, endColumn: this.raw.length + 1 };
+    return { file: this.ctx.source.file, line: this.line, column: this.column, endColumn: this.rawEnd - this.rawStart + 1 };
   }
 
   get materialized(): boolean {
@@ -92,6 +103,6 @@ const PROTO = RuleParts.prototype;
  * class instances are copied through the young generation first — on a 320k-rule dump that was
  * a third of the time spent collecting garbage.
  */
-export function parsedRule(ctx: ChainContext, counters: Counters | undefined, raw: string, line: number, column: number, body: RuleBody | null): ParsedRule {
-  return { __proto__: PROTO, ctx, position: 0, counters, raw, line, column, body, jumpStart: -1, jumpEnd: -1, jumpFlags: 0 } as unknown as ParsedRule;
+export function parsedRule(ctx: ChainContext, counters: Counters | undefined, rawStart: number, rawEnd: number, line: number, column: number, body: RuleBody | null): ParsedRule {
+  return { __proto__: PROTO, ctx, position: 0, counters, rawStart, rawEnd, line, column, body, jumpStart: -1, jumpEnd: -1, jumpFlags: 0 } as unknown as ParsedRule;
 }

@@ -203,6 +203,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   };
   const materializer: RuleMaterializer = {
     file,
+    text,
     materialize(rule: ParsedRule): RuleBody {
       const wasQuiet = quiet;
       quiet = true;
@@ -373,6 +374,20 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
   let nextTab = text.indexOf('\t');
   let nextCr = text.indexOf('\r');
   let nextBackslash = text.indexOf('\\');
+  // The first `"` at or after a position (or the text's length), remembered between calls: the
+  // readers ask in increasing order, so the whole text is searched about once.
+  let quoteFrom = 0;
+  let quoteAt = -1;
+  const nextQuote = (from: number): number => {
+    if (quoteAt < 0 || from < quoteFrom || from > quoteAt) {
+      const q = text.indexOf('"', from);
+      quoteAt = q < 0 ? text.length : q;
+      quoteFrom = from;
+    }
+    return quoteAt;
+  };
+  /** Where the line being read starts in the text (rules keep offsets, not copies). */
+  let curLineStart = 0;
   const plainUpTo = (from: number, to: number): boolean => {
     if (nextTab >= 0 && nextTab < from) nextTab = text.indexOf('\t', from);
     if (nextCr >= 0 && nextCr < from) nextCr = text.indexOf('\r', from);
@@ -384,9 +399,18 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = len;
     lineNo++;
-    let line = text.slice(pos, end);
     const lineStart = pos;
+    curLineStart = lineStart;
     pos = end + 1;
+    // The common lines, read straight from the text without cutting the line out (the general
+    // path below reads everything else, and these too when the fast readers decline).
+    if (lazy && current !== null && !current.committed && !skippingUnknown && !textHasNul && end > lineStart) {
+      const c = text.charCodeAt(lineStart);
+      if (c === DASH || c === BRACKET) {
+        if (familyStrong && plans.size > 0 && plainUpTo(lineStart, end) && fastRule(current, lineStart, end, lineNo)) continue;
+      } else if (c === COLON && plainUpTo(lineStart, end) && fastChainLine(current, lineStart, end, lineNo)) continue;
+    }
+    let line = text.slice(lineStart, end);
     if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) {
       line = line.slice(0, -1);
       if (!sawCrlf) {
@@ -457,7 +481,6 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         at('no-table', lineNo, first + 1, 'chain declaration outside a *table … COMMIT block', line);
         continue;
       }
-      if (lazy && plainUpTo(lineStart, lineStart + line.length) && fastChainLine(t, line, first, lineNo)) continue;
       tokenize(line, words, first + 1);
       if (words.count === 0) {
         at('bad-chain-line', lineNo, first + 1, 'chain declaration without a name', line);
@@ -475,7 +498,6 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       if (words.count > 3) at('bad-chain-line', lineNo, words.start[3] + 1, `unexpected "${words.text[3]}" after the chain's counters`, words.text[3]);
       continue;
     }
-    if ((c0 === BRACKET || c0 === DASH) && lazy && familyStrong && plans.size > 0 && t !== null && plainUpTo(lineStart, lineStart + line.length) && fastRule(t, line, first, lineNo)) continue;
     if (c0 === BRACKET || c0 === DASH) {
       tokenize(line, words, first);
       if (words.unterminatedQuote >= 0) {
@@ -540,18 +562,21 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
    * `:NAME POLICY [p:b]` read straight from the characters (a kube-proxy dump declares 100k
    * chains). False, having done nothing, for any other form: the tokenizer then reads the line.
    */
-  function fastChainLine(t: TableBuild, line: string, first: number, lineNo: number): boolean {
-    const nameStart = first + 1;
-    const sp1 = line.indexOf(' ', nameStart);
-    if (sp1 <= nameStart) return false;
-    const sp2 = line.indexOf(' ', sp1 + 1);
-    if (sp2 <= sp1 + 1 || line.indexOf(' ', sp2 + 1) >= 0 || sp2 + 1 >= line.length) return false;
-    if (line.indexOf('"', first) >= 0) return false; // (no tab, CR or backslash: the caller checked)
-    const name = line.slice(nameStart, sp1);
-    const chain = declareChain(t, name, lineNo, nameStart + 1, { file, line: lineNo, column: first + 1 });
+  function fastChainLine(t: TableBuild, ls: number, le: number, lineNo: number): boolean {
+    // text[ls, le) is one line starting with ':' and holding no tab, CR or backslash (checked).
+    const nameStart = ls + 1;
+    const sp1 = text.indexOf(' ', nameStart);
+    if (sp1 <= nameStart || sp1 >= le) return false;
+    const sp2 = text.indexOf(' ', sp1 + 1);
+    if (sp2 <= sp1 + 1 || sp2 + 1 >= le) return false;
+    const sp3 = text.indexOf(' ', sp2 + 1);
+    if (sp3 >= 0 && sp3 < le) return false;
+    if (nextQuote(ls) < le) return false;
+    const name = text.slice(nameStart, sp1);
+    const chain = declareChain(t, name, lineNo, 2, { file, line: lineNo, column: 1 });
     if (chain) {
-      chainPolicy(chain, name, line.slice(sp1 + 1, sp2), sp1 + 2, lineNo);
-      chainCounters(chain, line.slice(sp2 + 1), sp2 + 2, lineNo);
+      chainPolicy(chain, name, text.slice(sp1 + 1, sp2), sp1 - ls + 2, lineNo);
+      chainCounters(chain, text.slice(sp2 + 1, le), sp2 - ls + 2, lineNo);
     }
     return true;
   }
@@ -561,32 +586,32 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
    * whose words have the shape of a plan and whose values pass its checks. False (nothing done)
    * for anything else: the general path then reads the line.
    */
-  function fastRule(t: TableBuild, line: string, first: number, lineNo: number): boolean {
-    // (The caller made sure the line holds no tab, CR or backslash: those take the tokenizer.)
-    let i = first;
+  function fastRule(t: TableBuild, ls: number, le: number, lineNo: number): boolean {
+    // text[ls, le) is one line starting with '-' or '[' and holding no tab, CR or backslash.
+    let i = ls;
     let counters: Counters | undefined;
-    if (line.charCodeAt(i) === BRACKET) {
+    if (text.charCodeAt(i) === BRACKET) {
       let p = 0;
       let b = 0;
       let j = i + 1;
       const p0 = j;
-      for (let c = line.charCodeAt(j); c >= 48 && c <= 57; c = line.charCodeAt(++j)) p = p * 10 + (c - 48);
-      if (j === p0 || j - p0 > 15 || line.charCodeAt(j) !== COLON) return false;
+      for (let c = text.charCodeAt(j); c >= 48 && c <= 57; c = text.charCodeAt(++j)) p = p * 10 + (c - 48);
+      if (j === p0 || j - p0 > 15 || text.charCodeAt(j) !== COLON) return false;
       const b0 = ++j;
-      for (let c = line.charCodeAt(j); c >= 48 && c <= 57; c = line.charCodeAt(++j)) b = b * 10 + (c - 48);
-      if (j === b0 || j - b0 > 15 || line.charCodeAt(j) !== 93 || line.charCodeAt(j + 1) !== SPACE_CODE) return false;
+      for (let c = text.charCodeAt(j); c >= 48 && c <= 57; c = text.charCodeAt(++j)) b = b * 10 + (c - 48);
+      if (j === b0 || j - b0 > 15 || text.charCodeAt(j) !== 93 || j + 1 >= le || text.charCodeAt(j + 1) !== SPACE_CODE) return false;
       counters = counterValue(p, b);
       i = j + 2;
-      while (line.charCodeAt(i) === SPACE_CODE) i++;
+      while (i < le && text.charCodeAt(i) === SPACE_CODE) i++;
     }
-    if (line.charCodeAt(i) !== DASH || line.charCodeAt(i + 1) !== 65 || line.charCodeAt(i + 2) !== SPACE_CODE) return false;
-    const cmdCol = i + 1;
+    if (i + 3 > le || text.charCodeAt(i) !== DASH || text.charCodeAt(i + 1) !== 65 || text.charCodeAt(i + 2) !== SPACE_CODE) return false;
+    const cmdCol = i - ls + 1;
     i += 3;
-    while (line.charCodeAt(i) === SPACE_CODE) i++;
-    const end = line.indexOf(' ', i);
-    if (end < 0 || line.charCodeAt(i) === QUOTE_CODE) return false;
+    while (i < le && text.charCodeAt(i) === SPACE_CODE) i++;
+    const end = text.indexOf(' ', i);
+    if (end < 0 || end >= le || text.charCodeAt(i) === QUOTE_CODE) return false;
     let chain: Chain | undefined;
-    if (lastChain !== undefined && lastTable === t && sameText(line, i, end, lastChain.name)) chain = lastChain;
+    if (lastChain !== undefined && lastTable === t && sameText(text, i, end, lastChain.name)) chain = lastChain;
     else {
       // iptables-save prints rules chain by chain in declaration order: the next chain is usually
       // the next one declared (no hash lookup).
@@ -595,7 +620,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         const from = lastTable === t && cursor >= 0 ? cursor + 1 : 0;
         const to = Math.min(order.length, from + 4);
         for (let k = from; k < to; k++) {
-          if (sameText(line, i, end, order[k].name)) {
+          if (sameText(text, i, end, order[k].name)) {
             chain = order[k];
             cursor = k;
             break;
@@ -603,9 +628,8 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         }
       }
       if (chain === undefined) {
-        const name = line.slice(i, end);
-        if (name.indexOf('"') >= 0) return false;
-        chain = t.chains.get(name);
+        if (nextQuote(i) < end) return false;
+        chain = t.chains.get(text.slice(i, end));
         if (chain === undefined) return false;
         cursor = order !== null ? locate(order, chain, cursor) : -1;
       }
@@ -613,15 +637,15 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       lastChain = chain;
       lastTable = t;
     }
-    const h = scanRule(line, end + 1, scanned, isTargetExtension, env.specs.maxTargetName);
+    const h = scanRule(text, end + 1, le, scanned, isTargetExtension, env.specs.maxTargetName, nextQuote);
     if (h === -1) return false;
     let plan: Plan | null | undefined = plans.get(h);
-    while (plan !== undefined && plan !== null && !sameShape(plan, line, scanned)) plan = plan.next;
+    while (plan !== undefined && plan !== null && !sameShape(plan, text, scanned)) plan = plan.next;
     if (plan === undefined || plan === null) return false;
-    fillValues(plan, line, scanned);
+    fillValues(plan, text, scanned);
     planEnv.family = family!;
     if (!checkPlan(plan, scanned.text, 0, planEnv)) return false;
-    const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
+    const rule = parsedRule(contextOf(chain), counters, ls, le, lineNo, cmdCol, null);
     if (plan.target >= 0) {
       rule.jumpStart = scanned.start[plan.target];
       rule.jumpEnd = scanned.end[plan.target];
@@ -648,10 +672,10 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         else if (plan.target < 0 || !words.quoted[from + plan.target]) {
           planEnv.family = family!;
           if (checkPlan(plan, words.text, from, planEnv)) {
-            const rule = parsedRule(contextOf(chain), counters, line, lineNo, cmdCol, null);
+            const rule = parsedRule(contextOf(chain), counters, curLineStart, curLineStart + line.length, lineNo, cmdCol, null);
             if (plan.target >= 0) {
-              rule.jumpStart = words.start[from + plan.target];
-              rule.jumpEnd = words.end[from + plan.target];
+              rule.jumpStart = curLineStart + words.start[from + plan.target];
+              rule.jumpEnd = curLineStart + words.end[from + plan.target];
               rule.jumpFlags = plan.targetFlags;
             }
             chain.rules.push(rule);
@@ -661,7 +685,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       }
       const before = diagnostics.length + dropped;
       const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line, record);
-      const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
+      const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, curLineStart, curLineStart + line.length, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
         const plan = learn(shape!, record, ruleParser.recordedOwners, body);
@@ -688,7 +712,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     };
     const parseRule = (chain: Chain, from: number): Rule => {
       const body = ruleParser.parse(words, from, t.table.name, file, lineNo, line);
-      const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, line, lineNo, cmdCol, body);
+      const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, curLineStart, curLineStart + line.length, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       return rule;
     };

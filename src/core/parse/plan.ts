@@ -170,21 +170,29 @@ const QUOTE = 34;
 
 
 /**
- * Read the rule words of `line` from column `i` straight from its characters: boundaries, kinds
- * and the shape hash (the same as `shapeOf` of the tokenized words), without cutting the words out.
- * `-1` when the line needs the full tokenizer (tabs, backslashes, a quote inside a word or not
- * closed) — the caller then takes the general path. `start`/`end` of a quoted word are those of
- * its content (inside the quotes).
+ * Read the rule words of text[i, n) (one line of the parsed text) straight from its characters:
+ * boundaries, kinds and the shape hash (the same as `shapeOf` of the tokenized words), without
+ * cutting the words out. `-1` when the line needs the full tokenizer (a quote inside a word or
+ * not closed) — the caller then takes the general path; the caller has made sure the line holds no
+ * tab, CR or backslash. `start`/`end` of a quoted word are those of its content (inside the
+ * quotes). `nextQuote(i)` is the position of the first `"` at or after i in the text (or its
+ * length): a search that does not run past the line on every call.
  */
-export function scanRule(line: string, i: number, w: ScannedWords, isTargetExtension: (name: string) => boolean, maxTargetName: number): number {
-  const n = line.length;
+export function scanRule(
+  text: string,
+  i: number,
+  n: number,
+  w: ScannedWords,
+  isTargetExtension: (name: string) => boolean,
+  maxTargetName: number,
+  nextQuote: (from: number) => number,
+): number {
   let count = 0;
   let h = 0x811c9dc5 | 0;
   let sel = 0;
-  let quote = line.indexOf('"', i);
-  if (quote < 0) quote = n;
+  let quote = nextQuote(i);
   while (i < n) {
-    const c0 = line.charCodeAt(i);
+    const c0 = text.charCodeAt(i);
     if (c0 === SPACE) {
       i++;
       continue;
@@ -193,19 +201,18 @@ export function scanRule(line: string, i: number, w: ScannedWords, isTargetExten
     let end: number;
     let q = false;
     if (i === quote) {
-      const close = line.indexOf('"', i + 1);
-      if (close < 0) return -1;
+      const close = nextQuote(i + 1);
+      if (close >= n) return -1;
       const after = close + 1;
-      if (after < n && line.charCodeAt(after) !== SPACE) return -1;
+      if (after < n && text.charCodeAt(after) !== SPACE) return -1;
       start = i + 1;
       end = close;
       q = true;
       i = after;
-      quote = line.indexOf('"', i);
-      if (quote < 0) quote = n;
+      quote = nextQuote(i);
     } else {
-      end = line.indexOf(' ', i);
-      if (end < 0) end = n;
+      end = text.indexOf(' ', i);
+      if (end < 0 || end > n) end = n;
       if (end > quote) return -1; // a quote inside the word
       i = end;
     }
@@ -213,11 +220,11 @@ export function scanRule(line: string, i: number, w: ScannedWords, isTargetExten
     const len = end - start;
     if (sel !== 0) {
       // (A name longer than every target extension's is not one: no need to cut it out.)
-      kind = sel === 2 && (len > maxTargetName || !isTargetExtension(line.slice(start, end))) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
+      kind = sel === 2 && (len > maxTargetName || !isTargetExtension(text.slice(start, end))) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
       sel = 0;
     } else if (!q && ((len === 1 && c0 === 33) || (len > 1 && c0 === DASH))) {
       kind = WordKind.Literal;
-      sel = selectorAt(line, start, len);
+      sel = selectorAt(text, start, len);
     } else kind = q ? WordKind.QuotedValue : WordKind.Value;
     if (count >= w.kinds.length) grow(w);
     w.kinds[count] = kind;
@@ -225,9 +232,8 @@ export function scanRule(line: string, i: number, w: ScannedWords, isTargetExten
     w.end[count] = end;
     count++;
     h = Math.imul(h ^ kind, FNV);
-    if (kind <= WordKind.QuotedLiteral) h = literalHash(h, line, start, end);
+    if (kind <= WordKind.QuotedLiteral) h = literalHash(h, text, start, end);
   }
-  // Tabs, CRs and backslashes change how iptables splits words: leave those lines to the tokenizer.
   w.count = count;
   return h;
 }
@@ -257,7 +263,7 @@ function selectorAt(line: string, start: number, len: number): number {
 }
 
 /** True when the scanned words have exactly the plan's shape (hash collisions are possible). */
-export function sameShape(plan: Plan, line: string, w: ScannedWords): boolean {
+export function sameShape(plan: Plan, text: string, w: ScannedWords): boolean {
   const n = w.count;
   if (n !== plan.kinds.length) return false;
   const kinds = plan.kinds;
@@ -267,7 +273,7 @@ export function sameShape(plan: Plan, line: string, w: ScannedWords): boolean {
     if (lit === null) continue;
     const start = w.start[k];
     if (w.end[k] - start !== lit.length) return false;
-    for (let c = 0; c < lit.length; c++) if (line.charCodeAt(start + c) !== lit.charCodeAt(c)) return false;
+    for (let c = 0; c < lit.length; c++) if (text.charCodeAt(start + c) !== lit.charCodeAt(c)) return false;
   }
   return true;
 }
@@ -282,8 +288,8 @@ export function sameShapeWords(plan: Plan, shape: Shape): boolean {
 }
 
 /** Cut out the words a plan's checks read (into `w.text`). */
-export function fillValues(plan: Plan, line: string, w: ScannedWords): void {
-  for (const k of plan.valueWords) w.text[k] = line.slice(w.start[k], w.end[k]);
+export function fillValues(plan: Plan, text: string, w: ScannedWords): void {
+  for (const k of plan.valueWords) w.text[k] = text.slice(w.start[k], w.end[k]);
 }
 
 /** Modules whose argument values repeat across a big dump (worth a verdict cache). */
