@@ -16,6 +16,8 @@
  * iptables-save prints and falls back to splitting the words when the line is unusual.
  */
 
+import { createWords, tokenize } from '../core/parse/tokenize.js';
+
 const SPACE = 32;
 const TAB = 9;
 const CR = 13;
@@ -32,46 +34,11 @@ interface Word {
   quoted: boolean;
 }
 
-/** Split a line into words as iptables-restore does (see the module comment). */
+/** Split a line into words as iptables-restore does: the parser's own tokenizer (src/core/parse/tokenize.ts). */
 export function splitRawWords(line: string): Word[] {
-  const out: Word[] = [];
-  const n = line.length;
-  let i = 0;
-  while (i < n) {
-    let c = line.charCodeAt(i);
-    if (c === SPACE || c === TAB || c === CR) {
-      i++;
-      continue;
-    }
-    let buf = '';
-    let quoted = false;
-    let done = false;
-    while (i < n && !done) {
-      c = line.charCodeAt(i);
-      if (c === QUOTE) {
-        quoted = true;
-        i++;
-        while (i < n) {
-          const d = line.charCodeAt(i);
-          if (d === BACKSLASH && i + 1 < n) {
-            buf += line[i + 1];
-            i += 2;
-            continue;
-          }
-          i++;
-          if (d === QUOTE) break;
-          buf += String.fromCharCode(d);
-        }
-        // iptables: the closing quote ends the word.
-        done = true;
-      } else if (c === SPACE || c === TAB || c === CR) done = true;
-      else {
-        buf += line[i];
-        i++;
-      }
-    }
-    out.push({ text: buf, quoted });
-  }
+  const w = tokenize(line, createWords());
+  const out: Word[] = new Array<Word>(w.count);
+  for (let i = 0; i < w.count; i++) out[i] = { text: w.text[i], quoted: w.quoted[i] };
   return out;
 }
 
