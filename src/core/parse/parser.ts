@@ -13,7 +13,7 @@ import { Linker, linkRuleset } from './link.js';
 import { JUMP_GOTO, JUMP_HAS_OPTIONS, parsedRule, type ChainContext, type ParsedRule, type RuleMaterializer } from './parsed-rule.js';
 import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, sameShapeWords, scanRule, shapeOf, type Plan, type PlanEnv, type Shape } from './plan.js';
 import { cidrOk, parseCidr, type AddressParse } from './address.js';
-import { counterValue, exact, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
+import { counterValue, exact, isDigitsWord, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
 import { SpecCache } from './specs.js';
 import { createWords, tokenize, type Words } from './tokenize.js';
 
@@ -69,18 +69,10 @@ function parseCounters(s: string): Counters | null {
   if (colon < 0) return null;
   const p = s.slice(1, colon);
   const b = s.slice(colon + 1, s.length - 1);
-  if (!isDigits(p) || !isDigits(b)) return null;
+  if (!isDigitsWord(p) || !isDigitsWord(b)) return null;
   return counterValue(Number(p), Number(b));
 }
 
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 /**
  * True when the line holds NUL bytes: no text dump has them (binary data). Other control
@@ -730,7 +722,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         const chain = chainFor(t, chainName!, lineNo, chainCol, true)!;
         let from = wi + 2;
         let index = 1;
-        if (from < words.count && isDigits(words.text[from])) {
+        if (from < words.count && isDigitsWord(words.text[from])) {
           index = Number(words.text[from]);
           if (index < 1 || index > chain.rules.length + 1) {
             at('no-such-rule', lineNo, words.start[from] + 1, `cannot insert at position ${index}: chain ${chain.name} has ${chain.rules.length} rule(s) at this point`, words.text[from]);
@@ -754,7 +746,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
         }
         let from = wi + 2;
         let index = -1;
-        if (from < words.count && isDigits(words.text[from])) {
+        if (from < words.count && isDigitsWord(words.text[from])) {
           index = Number(words.text[from]) - 1;
           if (index < 0 || index >= chain.rules.length) {
             at('no-such-rule', lineNo, words.start[from] + 1, `chain ${chain.name} has no rule ${index + 1} (it has ${chain.rules.length})`, words.text[from]);

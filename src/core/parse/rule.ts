@@ -178,7 +178,8 @@ function baseOption(word: string): number {
   }
 }
 
-function isDigitsWord(s: string): boolean {
+/** True for a non-empty run of decimal digits. */
+export function isDigitsWord(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
