@@ -11,7 +11,7 @@ import { diag, type DiagnosticCode } from './diagnostics.js';
 import { MAX_CHAIN_NAME } from './known.js';
 import { Linker, linkRuleset } from './link.js';
 import { JUMP_GOTO, JUMP_HAS_OPTIONS, parsedRule, type ChainContext, type ParsedRule, type RuleMaterializer } from './parsed-rule.js';
-import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, sameShapeWords, scanRule, shapeOf, type Plan, type PlanEnv, type Shape } from './plan.js';
+import { checkPlan, createScannedWords, fillValues, makePlan, sameShape, scanRule, shapeOfScan, type Plan, type PlanEnv, type Shape } from './plan.js';
 import { cidrOk, parseCidr, type AddressParse } from './address.js';
 import { counterValue, exact, isDigitsWord, RuleSpecParser, type RecordedOwner, type RuleBody, type RuleExtra, type RuleParseEnv, type WordRole } from './rule.js';
 import { SpecCache } from './specs.js';
@@ -654,24 +654,31 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
     if (cmd === '-A' && wi + 1 < words.count) {
       const chain = chainFor(t, words.text[wi + 1], lineNo, words.start[wi + 1] + 1, true)!;
       const from = wi + 2;
-      let shape: Shape | null = null;
+      let scanHash = -1;
       let record: (WordRole | undefined)[] | undefined;
-      if (lazy && familyStrong && words.unterminatedQuote < 0) {
-        shape = shapeOf(words, from, isTargetExtension);
-        let plan: Plan | null | undefined = plans.get(shape.hash);
-        while (plan !== undefined && plan !== null && !sameShapeWords(plan, shape)) plan = plan.next;
-        if (plan === undefined || plan === null) record = [];
-        else if (plan.target < 0 || !words.quoted[from + plan.target]) {
-          planEnv.family = family!;
-          if (checkPlan(plan, words.text, from, planEnv)) {
-            const rule = parsedRule(contextOf(chain), counters, curLineStart, curLineStart + line.length, lineNo, cmdCol, null);
-            if (plan.target >= 0) {
-              rule.jumpStart = curLineStart + words.start[from + plan.target];
-              rule.jumpEnd = curLineStart + words.end[from + plan.target];
-              rule.jumpFlags = plan.targetFlags;
+      // The same shape reader as the fast path (on the text itself), so a shape is defined once.
+      // A line it declines (tabs, backslashes, odd quotes) gets no plan: it is parsed in full.
+      const le = curLineStart + line.length;
+      if (lazy && familyStrong && words.unterminatedQuote < 0 && plainUpTo(curLineStart, le)) {
+        const h = scanRule(text, curLineStart + words.end[wi + 1], le, scanned, isTargetExtension, env.specs.maxTargetName, nextQuote);
+        if (h !== -1 && scanned.count === words.count - from) {
+          scanHash = h;
+          let plan: Plan | null | undefined = plans.get(h);
+          while (plan !== undefined && plan !== null && !sameShape(plan, text, scanned)) plan = plan.next;
+          if (plan === undefined || plan === null) record = [];
+          else {
+            fillValues(plan, text, scanned);
+            planEnv.family = family!;
+            if (checkPlan(plan, scanned.text, 0, planEnv)) {
+              const rule = parsedRule(contextOf(chain), counters, curLineStart, le, lineNo, cmdCol, null);
+              if (plan.target >= 0) {
+                rule.jumpStart = scanned.start[plan.target];
+                rule.jumpEnd = scanned.end[plan.target];
+                rule.jumpFlags = plan.targetFlags;
+              }
+              chain.rules.push(rule);
+              return;
             }
-            chain.rules.push(rule);
-            return;
           }
         }
       }
@@ -680,7 +687,7 @@ export function parseRuleset(text: string, opts: ParseOptions): ParseResult {
       const rule = parsedRule(contextOf(chain), ruleParser.counters ?? counters, curLineStart, curLineStart + line.length, lineNo, cmdCol, body);
       if (ruleParser.flawed !== null) extras.set(rule, { flawed: ruleParser.flawed });
       else if (record !== undefined && diagnostics.length + dropped === before && ruleParser.counters === undefined) {
-        const plan = learn(shape!, record, ruleParser.recordedOwners, body);
+        const plan = learn(shapeOfScan(text, scanned, scanHash), record, ruleParser.recordedOwners, body);
         if (plan !== null) {
           plan.next = plans.get(plan.hash) ?? null;
           plans.set(plan.hash, plan);

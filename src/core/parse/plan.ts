@@ -19,7 +19,6 @@ import type { ExtensionBase } from '../extensions/types.js';
 import type { Family, MatchOption } from '../model.js';
 import { MAX_IFNAME } from './known.js';
 import type { RecordedOwner, WordRole } from './rule.js';
-import type { Words } from './tokenize.js';
 
 const DASH = 45;
 
@@ -96,7 +95,7 @@ export const enum WordKind {
   Value = 6,
 }
 
-/** The shape of words [from, w.count): kinds, literals and a hash of both. */
+/** The shape of a rule's words (after its chain name): kinds, literals and a hash of both. */
 export interface Shape {
   kinds: Uint8Array;
   literals: (string | null)[];
@@ -105,38 +104,12 @@ export interface Shape {
 
 const FNV = 16777619;
 
-/**
- * The shape of words [from, w.count). `isTargetExtension` tells whether a target name is an
- * extension iptscope has an option table for (its options then shape the parse); any other target
- * (a chain, a verdict, an unknown extension) takes options the same way and is blanked.
- */
-export function shapeOf(w: Words, from: number, isTargetExtension: (name: string) => boolean): Shape {
-  const text = w.text;
-  const quoted = w.quoted;
-  const n = w.count;
-  const kinds = new Uint8Array(n - from);
-  const literals: (string | null)[] = new Array(n - from).fill(null);
-  let h = 0x811c9dc5 | 0;
-  let sel = 0;
-  for (let k = from; k < n; k++) {
-    const word = text[k];
-    const q = quoted[k];
-    let kind: WordKind;
-    if (sel !== 0) {
-      kind = sel === 2 && !isTargetExtension(word) ? (q ? WordKind.QuotedBlankTarget : WordKind.BlankTarget) : q ? WordKind.QuotedLiteral : WordKind.Literal;
-      sel = 0;
-    } else if (!q && (word === '!' || (word.length > 1 && word.charCodeAt(0) === DASH))) {
-      kind = WordKind.Literal;
-      sel = selector(word);
-    } else kind = q ? WordKind.QuotedValue : WordKind.Value;
-    kinds[k - from] = kind;
-    h = Math.imul(h ^ kind, FNV);
-    if (kind <= WordKind.QuotedLiteral) {
-      literals[k - from] = word;
-      h = literalHash(h, word, 0, word.length);
-    }
-  }
-  return { kinds, literals, hash: h };
+/** The shape `scanRule` just read (hash `hash`), kept by a plan: kinds and literal texts. */
+export function shapeOfScan(text: string, w: ScannedWords, hash: number): Shape {
+  const kinds = w.kinds.slice(0, w.count);
+  const literals: (string | null)[] = new Array(w.count).fill(null);
+  for (let k = 0; k < w.count; k++) if (kinds[k] <= WordKind.QuotedLiteral) literals[k] = text.slice(w.start[k], w.end[k]);
+  return { kinds, literals, hash };
 }
 
 /** Words of a rule line read by `scanRule`: boundaries and kinds; `text` holds only the words cut out. */
@@ -274,15 +247,6 @@ export function sameShape(plan: Plan, text: string, w: ScannedWords): boolean {
     const start = w.start[k];
     if (w.end[k] - start !== lit.length) return false;
     for (let c = 0; c < lit.length; c++) if (text.charCodeAt(start + c) !== lit.charCodeAt(c)) return false;
-  }
-  return true;
-}
-
-/** True when tokenized words [from, …) have exactly the plan's shape. */
-export function sameShapeWords(plan: Plan, shape: Shape): boolean {
-  if (shape.kinds.length !== plan.kinds.length) return false;
-  for (let k = 0; k < shape.kinds.length; k++) {
-    if (shape.kinds[k] !== plan.kinds[k] || shape.literals[k] !== plan.literals[k]) return false;
   }
   return true;
 }
