@@ -64,10 +64,16 @@ export function parseIp(text: string): Ip | null {
 export function isIPv4Text(text: string): boolean {
   const t = text.trim();
   if (t.includes('/') || !FOUR_PART_DECIMAL.test(t)) return false;
+  for (const part of decimalParts(t)) if (part > 255) return false;
+  return true;
+}
+
+/** The four numbers of text that passed FOUR_PART_DECIMAL (plain decimals: Number of each part). */
+function decimalParts(t: string): number[] {
   const d1 = t.indexOf('.');
   const d2 = t.indexOf('.', d1 + 1);
   const d3 = t.indexOf('.', d2 + 1);
-  return Number(t.slice(0, d1)) <= 255 && Number(t.slice(d1 + 1, d2)) <= 255 && Number(t.slice(d2 + 1, d3)) <= 255 && Number(t.slice(d3 + 1)) <= 255;
+  return [Number(t.slice(0, d1)), Number(t.slice(d1 + 1, d2)), Number(t.slice(d2 + 1, d3)), Number(t.slice(d3 + 1))];
 }
 
 /**
@@ -84,10 +90,7 @@ export function parseIpUncached(text: string): Ip | null {
       // values are Number(part); ipaddr.IPv4's constructor range-checks them (throws above 255:
       // then nothing else could read it either). The canonical text of a four-part decimal
       // without leading zeros is the text itself.
-      const d1 = t.indexOf('.');
-      const d2 = t.indexOf('.', d1 + 1);
-      const d3 = t.indexOf('.', d2 + 1);
-      const a = new ipaddr.IPv4([Number(t.slice(0, d1)), Number(t.slice(d1 + 1, d2)), Number(t.slice(d2 + 1, d3)), Number(t.slice(d3 + 1))]);
+      const a = new ipaddr.IPv4(decimalParts(t));
       return { family: 'ipv4', text: t, w: wordsOf(a) };
     }
     if (ipaddr.IPv6.isValid(t)) {
